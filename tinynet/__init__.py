@@ -1,0 +1,1 @@
+"""tinynet: a small, exact, object-oriented deep-learning framework on numpy."""
