@@ -1,1 +1,47 @@
-"""tinynet: a small, exact, object-oriented deep-learning framework on numpy."""
+"""tinynet: a small, exact, object-oriented deep-learning framework on numpy.
+
+Example:
+    >>> import numpy as np
+    >>> from tinynet import Sequential, Dense, SoftmaxCrossEntropy, L2, SGD, Trainer
+    >>> rng = np.random.default_rng(12345)
+    >>> model = Sequential([Dense(3072, 10, regularizer=L2(0.1), rng=rng)])
+    >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.001))
+"""
+
+from .callbacks import Callback, History, ProgressBar
+from .gradcheck import GradientCheckError
+from .initializers import HeNormal, Initializer, Normal, XavierNormal, Zeros
+from .layers import Dense, Layer
+from .losses import Loss, SoftmaxCrossEntropy
+from .metrics import accuracy
+from .model import Sequential
+from .optimizers import SGD, Optimizer
+from .parameter import Parameter
+from .regularizers import L2, Regularizer
+from .trainer import Trainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Callback",
+    "Dense",
+    "GradientCheckError",
+    "HeNormal",
+    "History",
+    "Initializer",
+    "L2",
+    "Layer",
+    "Loss",
+    "Normal",
+    "Optimizer",
+    "Parameter",
+    "ProgressBar",
+    "Regularizer",
+    "SGD",
+    "Sequential",
+    "SoftmaxCrossEntropy",
+    "Trainer",
+    "XavierNormal",
+    "Zeros",
+    "accuracy",
+]

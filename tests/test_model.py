@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from tinynet import L2, Dense, Layer, Normal, Sequential, SoftmaxCrossEntropy
+from tinynet.gradcheck import assert_model_gradients
+
+
+class Square(Layer):
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, grad_out):
+        return 2 * self.x * grad_out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("lam", [0.0, 0.1, 1.0])
+@pytest.mark.parametrize("n, d, k", [(4, 6, 3), (10, 8, 10)])
+def test_whole_model_cost_gradient_includes_l2(seed, lam, n, d, k):
+    rng = np.random.default_rng(seed)
+    model = Sequential([Dense(d, k, regularizer=L2(lam), bias_init=Normal(0, 0.1), rng=rng)])
+    x, y = rng.standard_normal((n, d)), rng.integers(0, k, n)
+    errors = assert_model_gradients(model, SoftmaxCrossEntropy(), x, y, tol=1e-7)
+    assert set(errors) == {"0.W", "0.b"}
+
+
+def test_two_layer_model_with_a_user_layer_and_two_penalties():
+    rng = np.random.default_rng(5)
+    model = Sequential(
+        [
+            Dense(5, 7, regularizer=L2(0.3), rng=rng),
+            Square(),
+            Dense(7, 4, regularizer=L2(0.05), rng=rng),
+        ]
+    )
+    x, y = rng.standard_normal((6, 5)), rng.integers(0, 4, 6)
+    errors = assert_model_gradients(model, SoftmaxCrossEntropy(), x, y, tol=1e-7)
+    assert set(errors) == {"0.W", "0.b", "2.W", "2.b"}
+
+
+def test_penalty_is_sum_over_regularised_weights_only():
+    rng = np.random.default_rng(0)
+    a, b = Dense(3, 4, regularizer=L2(0.5), rng=rng), Dense(4, 2, rng=rng)
+    model = Sequential([a, b])
+    assert model.penalty() == pytest.approx(0.5 * np.sum(a.W.data**2), rel=1e-14)
+
+
+def test_backward_adds_exactly_the_penalty_gradient():
+    rng = np.random.default_rng(1)
+    dense = Dense(3, 2, regularizer=L2(0.25), rng=rng)
+    model, x, g = Sequential([dense]), rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    model.forward(x)
+    model.backward(g)
+    np.testing.assert_allclose(dense.W.grad, x.T @ g + 0.5 * dense.W.data, rtol=1e-14)
+    np.testing.assert_allclose(dense.b.grad, g.sum(axis=0), rtol=1e-14)
+
+
+def test_named_parameters_and_modes():
+    model = Sequential([Dense(2, 3), Square(), Dense(3, 2)])
+    assert [n for n, _ in model.named_parameters()] == ["0.W", "0.b", "2.W", "2.b"]
+    assert len(model.parameters()) == 4
+    model.eval()
+    assert not model.training and not any(layer.training for layer in model.layers)
+    model.train()
+    assert model.training and all(layer.training for layer in model.layers)
+    assert "Dense(2 -> 3)" in repr(model)

@@ -1,0 +1,102 @@
+"""Losses: ``forward(scores, y) -> float`` (mean over the batch), ``backward() -> dL/dscores``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Loss:
+    """Base class of losses.
+
+    ``forward(scores, y)`` returns the mean loss over the batch as a float and caches what
+    ``backward()`` needs; ``backward()`` returns dL/dscores, of the shape of ``scores``, with
+    the 1/N of the mean included.
+    """
+
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(scores, y)")
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement backward()")
+
+    def __call__(self, scores, y) -> float:
+        return self.forward(scores, y)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def check_labels(name: str, scores, y) -> np.ndarray:
+    """Validate integer class labels ``y`` of shape (N,) against ``scores`` of shape (N, K)."""
+    if getattr(scores, "ndim", None) != 2:
+        raise ValueError(
+            f"{name}: expected scores of shape (N, K), "
+            f"received {getattr(scores, 'shape', type(scores).__name__)}"
+        )
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name}: expected integer class labels, received dtype {y.dtype}")
+    n, k = scores.shape
+    if y.shape != (n,):
+        raise ValueError(
+            f"{name}: expected labels of shape ({n},) to match scores {scores.shape}, "
+            f"received {y.shape}"
+        )
+    if n and (y.min() < 0 or y.max() >= k):
+        bad = y[(y < 0) | (y >= k)][0]
+        raise ValueError(f"{name}: expected labels in [0, {k}), received {bad}")
+    return y
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax followed by cross-entropy, fused for stability.
+
+    For scores ``s`` (N, K) and integer labels ``y`` (N,)::
+
+        p = softmax(s) = exp(s - max s) / sum exp(s - max s)     (row-wise)
+        L = -1/N * sum_n log p[n, y_n]
+        dL/ds = (p - onehot(y)) / N
+
+    Subtracting each row's maximum keeps ``exp`` from overflowing, so scores in the
+    thousands give a finite loss.
+
+    Shape:
+        - scores: (N, K); y: (N,) integers in [0, K)
+        - backward(): (N, K)
+
+    Example:
+        >>> loss = SoftmaxCrossEntropy()
+        >>> round(loss.forward(np.zeros((4, 10)), np.array([0, 1, 2, 3])), 4)  # log(10)
+        2.3026
+        >>> loss.backward().shape
+        (4, 10)
+    """
+
+    def __init__(self):
+        self._probs: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    def forward(self, scores, y):
+        y = check_labels("SoftmaxCrossEntropy", scores, y)
+        rows = np.arange(len(y))
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1)
+        # log p[n, y_n] = shifted[n, y_n] - log(sum exp(shifted[n]))
+        loss = float(np.mean(np.log(total) - shifted[rows, y]))
+        exp /= total[:, None]
+        self._probs, self._y = exp, y
+        return loss
+
+    def backward(self):
+        if self._probs is None:
+            raise RuntimeError("SoftmaxCrossEntropy: backward called before forward")
+        grad = self._probs.copy()
+        grad[np.arange(len(self._y)), self._y] -= 1
+        grad /= len(self._y)
+        return grad
+
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        """The softmax probabilities of the last forward, (N, K)."""
+        return self._probs

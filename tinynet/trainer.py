@@ -1,0 +1,225 @@
+"""Trainer: mini-batch training of a model with a loss and an optimizer, and evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .callbacks import Callback, History
+from .layers import _check_size
+from .losses import Loss
+from .metrics import correct_count
+from .model import Sequential
+from .optimizers import Optimizer
+
+
+def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a data set: finite X of shape (N, ...) and integer labels y of shape (N,)."""
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"{name}: expected X as a numpy array, received {type(X).__name__}")
+    y = np.asarray(y)
+    if X.ndim < 2:
+        raise ValueError(
+            f"{name}: expected X of shape (N, features) with samples as rows, "
+            f"received shape {X.shape}"
+        )
+    if len(X) == 0:
+        raise ValueError(f"{name}: expected at least one sample, received X of shape {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(
+            f"{name}: expected labels y of shape ({len(X)},) to match X {X.shape}, "
+            f"received {y.shape}"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name}: expected integer class labels, received dtype {y.dtype}")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise TypeError(f"{name}: expected real numeric X, received dtype {X.dtype}")
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        raise ValueError(
+            f"{name}: expected finite X, received NaN or inf "
+            f"(first at sample {int(np.argwhere(~np.isfinite(X))[0, 0])})"
+        )
+    return X, y
+
+
+class Trainer:
+    """Trains a :class:`tinynet.Sequential` by mini-batch gradient descent.
+
+    Each step: ``scores = model.forward(xb)``, ``loss.forward(scores, yb)``,
+    ``model.backward(loss.backward())`` (gradients of loss + penalties), ``optimizer.step()``.
+    After each epoch the whole training set (and the validation set, if given) is evaluated:
+    loss, cost = loss + penalties, and accuracy, recorded in :class:`tinynet.History`.
+
+    Args:
+        model: the model to train.
+        loss: a :class:`tinynet.Loss`, e.g. ``SoftmaxCrossEntropy()``.
+        optimizer: a :class:`tinynet.Optimizer` built on ``model.parameters()``.
+        callbacks: extra :class:`tinynet.Callback` objects; a ``History`` is always attached.
+        eval_batch_size: samples per forward pass when evaluating, bounding memory.
+
+    Example:
+        >>> model = Sequential([Dense(3072, 10, regularizer=L2(0.1), rng=rng)])
+        >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.001))
+        >>> history = trainer.fit(X, y, epochs=40, batch_size=100, validation_data=(Xv, yv))
+        >>> history.history["val_accuracy"][-1]
+    """
+
+    def __init__(
+        self,
+        model: Sequential,
+        loss: Loss,
+        optimizer: Optimizer,
+        callbacks=None,
+        eval_batch_size: int = 10000,
+    ):
+        for name, value, cls in (
+            ("model", model, Sequential),
+            ("loss", loss, Loss),
+            ("optimizer", optimizer, Optimizer),
+        ):
+            if not isinstance(value, cls):
+                raise TypeError(
+                    f"Trainer: expected {name} to be a {cls.__name__}, "
+                    f"received {type(value).__name__}"
+                )
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"Trainer: expected Callback objects, received {type(cb).__name__}")
+        self.eval_batch_size = _check_size("Trainer", "eval_batch_size", eval_batch_size)
+        self.history = History()
+        self.stop_training = False
+        self.params: dict = {}
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
+        """One gradient step on a batch; returns the batch's mean loss (before the step)."""
+        scores = self.model.forward(xb)
+        value = self.loss.forward(scores, yb)
+        self.model.backward(self.loss.backward())
+        self.optimizer.step()
+        return value
+
+    def fit(
+        self,
+        X,
+        y,
+        epochs: int = 1,
+        batch_size: int = 100,
+        validation_data=None,
+        shuffle: bool = False,
+        rng=None,
+    ) -> History:
+        """Train for ``epochs`` passes over ``(X, y)``; returns the :class:`History`.
+
+        Batches are consecutive slices of ``X`` in stored order, ``batch_size`` samples each;
+        when ``N`` is not a multiple of ``batch_size`` the last batch of each epoch is smaller
+        (its loss is the mean over its own samples). With ``shuffle=True`` the order is drawn
+        anew every epoch from ``rng`` (a ``np.random.Generator`` or a seed; unseeded if None).
+
+        Args:
+            X: (N, D) inputs; y: (N,) integer labels.
+            epochs: number of passes, >= 1.
+            batch_size: samples per step, >= 1.
+            validation_data: optional ``(X_val, y_val)``, evaluated after every epoch.
+            shuffle: reshuffle the samples every epoch.
+            rng: the generator (or seed) for shuffling.
+        """
+        X, y = check_data("Trainer.fit", X, y)
+        epochs = _check_size("Trainer.fit", "epochs", epochs)
+        batch_size = _check_size("Trainer.fit", "batch_size", batch_size)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError(
+                    "Trainer.fit: expected validation_data=(X_val, y_val), received "
+                    f"{type(validation_data).__name__}"
+                )
+            validation_data = check_data("Trainer.fit validation_data", *validation_data)
+        if shuffle and not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+
+        n = len(X)
+        self.history = History()
+        callbacks = [self.history, *self.callbacks]
+        for cb in callbacks:
+            cb.set_trainer(self)
+        self.stop_training = False
+        self.params = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "samples": n,
+            "steps": -(-n // batch_size),
+        }
+
+        def call(hook, *args):
+            for cb in callbacks:
+                getattr(cb, hook)(*args)
+
+        self.model.train()
+        call("on_train_begin", {})
+        for epoch in range(epochs):
+            call("on_epoch_begin", epoch, {})
+            order = rng.permutation(n) if shuffle else None
+            for batch, start in enumerate(range(0, n, batch_size)):
+                idx = (
+                    slice(start, start + batch_size)
+                    if order is None
+                    else order[start : start + batch_size]
+                )
+                xb, yb = X[idx], y[idx]
+                logs = {"batch": batch, "size": len(yb)}
+                call("on_batch_begin", batch, logs)
+                logs["loss"] = self.train_step(xb, yb)
+                call("on_batch_end", batch, logs)
+                if self.stop_training:
+                    break
+            logs = self._evaluate(X, y)
+            if validation_data is not None:
+                logs.update({f"val_{k}": v for k, v in self._evaluate(*validation_data).items()})
+            call("on_epoch_end", epoch, logs)
+            if self.stop_training:
+                break
+        call("on_train_end", {})
+        return self.history
+
+    def evaluate(self, X, y) -> dict[str, float]:
+        """Loss, cost (loss + penalties) and accuracy on a whole data set.
+
+        One forward pass per chunk of ``eval_batch_size`` samples gives loss and accuracy
+        together; the model is in evaluation mode meanwhile.
+
+        Returns:
+            ``{"loss": ..., "cost": ..., "accuracy": ...}``
+        """
+        return self._evaluate(*check_data("Trainer.evaluate", X, y))
+
+    def _evaluate(self, X, y) -> dict[str, float]:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            total_loss, correct = 0.0, 0
+            for start in range(0, len(X), self.eval_batch_size):
+                xb, yb = (
+                    X[start : start + self.eval_batch_size],
+                    y[start : start + self.eval_batch_size],
+                )
+                scores = self.model.forward(xb)
+                total_loss += self.loss.forward(scores, yb) * len(yb)
+                correct += correct_count(scores, yb)
+        finally:
+            self.model._set_training(was_training)
+        loss = total_loss / len(X)
+        return {"loss": loss, "cost": loss + self.model.penalty(), "accuracy": correct / len(X)}
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class indices (N,), computed in chunks in evaluation mode."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            return np.concatenate(
+                [
+                    self.model.forward(X[s : s + self.eval_batch_size]).argmax(axis=1)
+                    for s in range(0, len(X), self.eval_batch_size)
+                ]
+            )
+        finally:
+            self.model._set_training(was_training)
