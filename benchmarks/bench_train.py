@@ -1,0 +1,451 @@
+"""Training speed and memory of tinynet against a plain numpy loop and PyTorch.
+
+The workload is config 2 of the DD2424 assignment: one ``Dense(3072 -> 10)`` layer with
+softmax cross-entropy, lam = 0, 40 epochs of mini-batch gradient descent (batch 100,
+eta 0.001) over ``data_batch_1`` in stored order, and after each epoch the loss, cost and
+accuracy of the whole training and validation (``data_batch_2``) sets. Inputs are
+standardised with the training set's per-dimension mean and std.
+
+Data: the real CIFAR-10 python pickles when the environment variable ``TINYNET_DATA`` names
+the folder holding ``cifar-10-batches-py/``, synthetic uint8 data of the same shape otherwise.
+
+Sections (``--only`` picks some):
+
+- ``speed``: tinynet's ``Trainer``, the numpy loop below and PyTorch (when installed), in
+  float64 and float32, alternating in one process; the median of ``--repeats`` runs each.
+- ``rss``: peak resident memory of a whole example run for one config, measured in a fresh
+  process via ``getrusage(RUSAGE_CHILDREN)``.
+- ``scaling``: tinynet's time for 10k, 20k and 50k training samples (validation on
+  ``test_batch``), to show time grows linearly with the training set.
+
+Run from the repository root::
+
+    TINYNET_DATA=/path/to/cifar10 python benchmarks/bench_train.py            # full
+    python benchmarks/bench_train.py --quick                                   # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from a checkout: import tinynet from here
+    sys.path.insert(0, str(ROOT))
+
+torch = None  # imported by load_torch(): the optional "bench" extra, and heavy
+
+
+def load_torch():
+    global torch
+    try:
+        import torch as module
+    except ImportError:
+        return None
+    torch = module
+    return torch
+
+
+SEED = 12345
+CONFIG = {"lam": 0.0, "epochs": 40, "batch_size": 100, "lr": 0.001}
+DIM, CLASSES = 3072, 10
+
+
+# --------------------------------------------------------------------------- data
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles the CIFAR-10 batches, refusing every global but numpy's array rebuilders."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"): ("numpy", "ndarray"),
+        ("numpy", "dtype"): ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to unpickle global {module}.{name}")
+        module, name = self.ALLOWED[(module, name)]
+        try:
+            return super().find_class(module, name)
+        except ModuleNotFoundError:  # numpy < 2
+            return super().find_class(module.replace("numpy._core", "numpy.core"), name)
+
+
+def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with open(path, "rb") as f:
+        d = _NumpyOnlyUnpickler(f, encoding="bytes").load()
+    return np.asarray(d[b"data"], dtype=np.uint8), np.asarray(d[b"labels"], dtype=np.int64)
+
+
+def data_folder() -> Path | None:
+    """The ``cifar-10-batches-py`` folder named by ``TINYNET_DATA``, or None for synthetic."""
+    root = os.environ.get("TINYNET_DATA")
+    if not root:
+        return None
+    folder = Path(root) / "cifar-10-batches-py"
+    if not folder.is_dir():
+        sys.exit(f"TINYNET_DATA={root!r}: expected a folder containing cifar-10-batches-py/")
+    return folder
+
+
+def load_raw(n_train: int, validation: str) -> tuple[np.ndarray, ...]:
+    """uint8 (n_train, 3072) training data from the batches 1..5 in order, and a validation set.
+
+    ``validation`` is ``"data_batch_2"`` (the assignment's split, n_train = 10000 only) or
+    ``"test_batch"`` (for the scaling runs). Synthetic data when ``TINYNET_DATA`` is unset.
+    """
+    folder = data_folder()
+    if folder is None:
+        rng = np.random.default_rng(0)
+        Xu = rng.integers(0, 256, (n_train, DIM), dtype=np.uint8)
+        Xvu = rng.integers(0, 256, (10000, DIM), dtype=np.uint8)
+        return Xu, rng.integers(0, CLASSES, n_train), Xvu, rng.integers(0, CLASSES, 10000)
+    if validation == "data_batch_2":
+        names = ["data_batch_1"]
+    else:
+        names = [f"data_batch_{i}" for i in range(1, 6)]
+    parts, need = [], n_train
+    for name in names:
+        if need <= 0:
+            break
+        X, y = _load_batch(folder / name)
+        parts.append((X[:need], y[:need]))
+        need -= len(y)
+    if need > 0:
+        sys.exit(f"only {n_train - need} training samples available, asked for {n_train}")
+    Xu = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
+    y = np.concatenate([p[1] for p in parts])
+    Xvu, yv = _load_batch(folder / validation)
+    return Xu, y, Xvu, yv
+
+
+def statistics_of(Xu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and std (float64) of uint8 data, without a float64 copy of it."""
+    mean = Xu.mean(axis=0)  # accumulates in float64 chunk by chunk
+    sq = np.zeros(Xu.shape[1])
+    for start in range(0, len(Xu), 1000):  # chunks keep the temporaries small
+        sq += np.square(Xu[start : start + 1000] - mean).sum(axis=0)
+    return mean, np.sqrt(sq / len(Xu))
+
+
+def standardise(raw: np.ndarray, mean: np.ndarray, std: np.ndarray, dtype) -> np.ndarray:
+    """(raw - mean) / std in ``dtype``, converted once and then computed in place."""
+    x = raw.astype(dtype)  # the only full-size allocation
+    x -= mean.astype(dtype)
+    x /= std.astype(dtype)
+    return x
+
+
+def initial_weights(dtype) -> tuple[np.ndarray, np.ndarray]:
+    """W (3072, 10) then b (10,) from N(0, 0.01^2), seed 12345, as tinynet's Dense draws them."""
+    rng = np.random.default_rng(SEED)
+    W = rng.normal(0.0, 0.01, (DIM, CLASSES)).astype(dtype)
+    b = rng.normal(0.0, 0.01, (CLASSES,)).astype(dtype)
+    return W, b
+
+
+# --------------------------------------------------------------------------- implementations
+
+
+def run_numpy(X, y, Xv, yv, epochs, batch_size, lr, lam):
+    """The hand-written loop: samples as rows, one forward pass per set for loss and accuracy."""
+    W, b = initial_weights(X.dtype)
+    lr, lam = X.dtype.type(lr), X.dtype.type(lam)
+    history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+
+    def measure(data, labels, prefix):
+        s = data @ W + b
+        s -= s.max(axis=1, keepdims=True)
+        log_p = s[np.arange(len(labels)), labels] - np.log(np.exp(s).sum(axis=1))
+        history[prefix + "loss"].append(float(-log_p.mean()))
+        history[prefix + "accuracy"].append(float(np.mean(s.argmax(axis=1) == labels)))
+
+    n = len(X)
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+            s = xb @ W + b
+            p = np.exp(s - s.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(len(yb)), yb] -= 1
+            p /= len(yb)
+            grad_W = xb.T @ p
+            if lam:
+                grad_W += 2 * lam * W
+            W -= lr * grad_W
+            b -= lr * p.sum(axis=0)
+        measure(X, y, "")
+        measure(Xv, yv, "val_")
+    return history
+
+
+def build_tinynet(dtype, lr, lam):
+    """A tinynet Trainer for the workload, initialised as in the assignment."""
+    from tinynet import L2, SGD, Dense, Normal, Sequential, SoftmaxCrossEntropy, Trainer
+
+    rng = np.random.default_rng(SEED)
+    dense = Dense(
+        DIM,
+        CLASSES,
+        regularizer=L2(lam),
+        weight_init=Normal(0, 0.01),
+        bias_init=Normal(0, 0.01),
+        rng=rng,
+        dtype=dtype,
+    )
+    model = Sequential([dense])
+    return Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=lr))
+
+
+def run_tinynet(X, y, Xv, yv, epochs, batch_size, lr, lam):
+    trainer = build_tinynet(X.dtype, lr, lam)
+    history = trainer.fit(
+        X, y, epochs=epochs, batch_size=batch_size, validation_data=(Xv, yv), shuffle=False
+    )
+    return history.history
+
+
+def run_torch(X, y, Xv, yv, epochs, batch_size, lr, lam):
+    """Idiomatic PyTorch: nn.Linear, cross_entropy, autograd and optim.SGD, no DataLoader."""
+    W, b = initial_weights(X.dtype)
+    X, Xv = torch.from_numpy(X), torch.from_numpy(Xv)  # shares memory, no copy
+    y, yv = torch.from_numpy(np.asarray(y)), torch.from_numpy(np.asarray(yv))
+    linear = torch.nn.Linear(DIM, CLASSES, dtype=X.dtype)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(W.T))
+        linear.bias.copy_(torch.from_numpy(b))
+    optimizer = torch.optim.SGD(linear.parameters(), lr=lr)
+    history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    n = len(X)
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+            loss = torch.nn.functional.cross_entropy(linear(xb), yb)
+            if lam:
+                loss = loss + lam * linear.weight.square().sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            for data, labels, prefix in ((X, y, ""), (Xv, yv, "val_")):
+                s = linear(data)
+                history[prefix + "loss"].append(float(torch.nn.functional.cross_entropy(s, labels)))
+                history[prefix + "accuracy"].append(float((s.argmax(1) == labels).double().mean()))
+    return history
+
+
+# --------------------------------------------------------------------------- harness
+
+
+def have_tinynet() -> bool:
+    try:
+        import tinynet  # noqa: F401
+        from tinynet import Trainer  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def fmt_ratio(a, b) -> str:
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def speed(args) -> dict:
+    """Alternate the implementations in one process; report the median time of each."""
+    runners = {}
+    if have_tinynet():
+        runners["tinynet"] = run_tinynet
+    else:
+        print("tinynet: skipped (tinynet.Trainer not importable)")
+    runners["numpy"] = run_numpy
+    if args.no_torch:
+        pass
+    elif torch is None:
+        print("torch: skipped (not installed; pip install '.[bench]')")
+    else:
+        runners["torch"] = run_torch
+
+    Xu, y, Xvu, yv = load_raw(10000, "data_batch_2")
+    cfg = dict(CONFIG, epochs=args.epochs)
+    stats = statistics_of(Xu)
+    results = {}
+    for dtype in (np.float64, np.float32):
+        X, Xv = (standardise(raw, *stats, dtype) for raw in (Xu, Xvu))
+        name = np.dtype(dtype).name
+        for fn in runners.values():  # warm-up: page in the data, load BLAS kernels
+            fn(X[:1000], y[:1000], Xv[:1000], yv[:1000], **dict(cfg, epochs=1))
+        times = {k: [] for k in runners}
+        final = {}
+        for _ in range(args.repeats):
+            for key, fn in runners.items():
+                t, hist = timed(fn, X, y, Xv, yv, **cfg)
+                times[key].append(t)
+                final[key] = (hist["val_loss"][-1], hist["val_accuracy"][-1])
+        print(f"\n{name}: median of {args.repeats} (min .. max), seconds")
+        for key, ts in times.items():
+            med = statistics.median(ts)
+            results[(name, key)] = med
+            vl, va = final[key]
+            print(
+                f"  {key:8s} {med:7.3f}  ({min(ts):.3f} .. {max(ts):.3f})"
+                f"   final val_loss {vl:.6f}  val_accuracy {va:.4f}"
+            )
+        del X, Xv
+    print("\nratios (time / time):")
+    for name in ("float64", "float32"):
+        tn, npy, tt = (results.get((name, k)) for k in ("tinynet", "numpy", "torch"))
+        print(
+            f"  {name}: tinynet/numpy {fmt_ratio(tn, npy)}"
+            f"   torch/tinynet {fmt_ratio(tt, tn)}   torch/numpy {fmt_ratio(tt, npy)}"
+        )
+    for key in runners:
+        t64, t32 = results.get(("float64", key)), results.get(("float32", key))
+        print(f"  {key}: float32/float64 {fmt_ratio(t32, t64)}")
+    return results
+
+
+_RSS_PROBE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def peak_rss(command: list[str]) -> tuple[int, float]:
+    """(exit code, peak RSS in MiB) of ``command`` run as the only child of a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE, *command], capture_output=True, text=True, check=True
+    )
+    code, kib = out.stdout.split()[-2:]
+    return int(code), int(kib) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def rss(args) -> None:
+    example = ROOT / "examples" / "cifar10_single_layer.py"
+    if example.exists():
+        command = [sys.executable, str(example), "--config", "2", *args.example_args]
+    else:
+        example = ROOT / "benchmarks" / "example_standin.py"
+        command = [sys.executable, str(example), "--epochs", str(args.epochs)]
+    code, mib = peak_rss(command)
+    shown = " ".join("python" if c == sys.executable else c for c in command)
+    shown = shown.replace(str(ROOT) + os.sep, "")
+    status = "" if code == 0 else f"  (exit code {code}!)"
+    print(f"\npeak RSS of `{shown}`: {mib:.0f} MiB{status}")
+
+
+def scaling(args) -> None:
+    if not have_tinynet():
+        print("\nscaling: skipped (tinynet.Trainer not importable)")
+        return
+    cfg = dict(CONFIG, epochs=args.scaling_epochs)
+    print(
+        f"\nscaling, tinynet float64, {cfg['epochs']} epochs, validation on test_batch "
+        f"(10000), median of {args.repeats}:"
+    )
+    times = {}
+    for n in args.sizes:
+        Xu, y, Xvu, yv = load_raw(n, "test_batch")
+        stats = statistics_of(Xu)
+        X, Xv = (standardise(raw, *stats, np.float64) for raw in (Xu, Xvu))
+        del Xu, Xvu
+        ts = [timed(run_tinynet, X, y, Xv, yv, **cfg)[0] for _ in range(args.repeats)]
+        times[n] = statistics.median(ts)
+        del X, Xv
+    base = min(times)
+    for n, t in times.items():
+        slope = (
+            "" if n == base else f"   +{(t - times[base]) / (n - base) * 1e4:.3f} s per 10k more"
+        )
+        print(f"  n={n:6d}  {t:7.3f} s   {t / n * 1e4:.3f} s per 10k{slope}")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = ""
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg["Build Dependencies"]["blas"].get("name", "")
+        blas += " " + cfg["Build Dependencies"]["blas"].get("version", "")
+    except Exception:  # noqa: BLE001 - older numpy has no mode="dicts"
+        pass
+    parts = [
+        f"{cpu}, {os.cpu_count()} cpus",
+        f"python {platform.python_version()}",
+        f"numpy {np.__version__} ({blas.strip() or 'unknown BLAS'})",
+    ]
+    if torch is not None:
+        parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    env = [f"{k}={os.environ[k]}" for k in sorted(os.environ) if k.startswith("OPENBLAS_")]
+    return "; ".join(parts) + (f"; {' '.join(env)}" if env else "")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each (median)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default 40)")
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 1 repeat: a smoke run")
+    parser.add_argument(
+        "--only", nargs="+", choices=("speed", "rss", "scaling"), default=None, metavar="PART"
+    )
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 20000, 50000])
+    parser.add_argument("--scaling-epochs", type=int, default=None, help="default: --epochs")
+    parser.add_argument(
+        "--example-args",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="extra arguments for the example in the rss part (must come last)",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = 1
+        args.epochs = args.epochs or 2
+    args.epochs = args.epochs or CONFIG["epochs"]
+    args.scaling_epochs = args.scaling_epochs or args.epochs
+    parts = args.only or ["speed", "rss", "scaling"]
+
+    if not args.no_torch:
+        load_torch()
+    source = data_folder()
+    print(f"machine: {machine()}")
+    print(
+        f"workload: config 2 (lam={CONFIG['lam']}, {args.epochs} epochs, batch "
+        f"{CONFIG['batch_size']}, eta {CONFIG['lr']}), train 10000 x {DIM}, val 10000; data: "
+        + ("CIFAR-10" if source else "synthetic (set TINYNET_DATA for CIFAR-10)")
+    )
+    if "speed" in parts:
+        speed(args)
+    if "rss" in parts:
+        rss(args)
+    if "scaling" in parts:
+        scaling(args)
+
+
+if __name__ == "__main__":
+    main()
