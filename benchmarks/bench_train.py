@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout: import tinynet from here
     sys.path.insert(0, str(ROOT))
+
+from tinynet.datasets import Standardizer, load_batch  # noqa: E402
 
 torch = None  # imported by load_torch(): the optional "bench" extra, and heavy
 
@@ -61,32 +63,6 @@ DIM, CLASSES = 3072, 10
 
 
 # --------------------------------------------------------------------------- data
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles the CIFAR-10 batches, refusing every global but numpy's array rebuilders."""
-
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"): ("numpy", "ndarray"),
-        ("numpy", "dtype"): ("numpy", "dtype"),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to unpickle global {module}.{name}")
-        module, name = self.ALLOWED[(module, name)]
-        try:
-            return super().find_class(module, name)
-        except ModuleNotFoundError:  # numpy < 2
-            return super().find_class(module.replace("numpy._core", "numpy.core"), name)
-
-
-def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with open(path, "rb") as f:
-        d = _NumpyOnlyUnpickler(f, encoding="bytes").load()
-    return np.asarray(d[b"data"], dtype=np.uint8), np.asarray(d[b"labels"], dtype=np.int64)
 
 
 def data_folder() -> Path | None:
@@ -120,32 +96,21 @@ def load_raw(n_train: int, validation: str) -> tuple[np.ndarray, ...]:
     for name in names:
         if need <= 0:
             break
-        X, y = _load_batch(folder / name)
+        X, y = load_batch(folder / name)
         parts.append((X[:need], y[:need]))
         need -= len(y)
     if need > 0:
         sys.exit(f"only {n_train - need} training samples available, asked for {n_train}")
     Xu = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     y = np.concatenate([p[1] for p in parts])
-    Xvu, yv = _load_batch(folder / validation)
+    Xvu, yv = load_batch(folder / validation)
     return Xu, y, Xvu, yv
 
 
-def statistics_of(Xu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dimension mean and std (float64) of uint8 data, without a float64 copy of it."""
-    mean = Xu.mean(axis=0)  # accumulates in float64 chunk by chunk
-    sq = np.zeros(Xu.shape[1])
-    for start in range(0, len(Xu), 1000):  # chunks keep the temporaries small
-        sq += np.square(Xu[start : start + 1000] - mean).sum(axis=0)
-    return mean, np.sqrt(sq / len(Xu))
-
-
-def standardise(raw: np.ndarray, mean: np.ndarray, std: np.ndarray, dtype) -> np.ndarray:
-    """(raw - mean) / std in ``dtype``, converted once and then computed in place."""
-    x = raw.astype(dtype)  # the only full-size allocation
-    x -= mean.astype(dtype)
-    x /= std.astype(dtype)
-    return x
+def standardised(Xu: np.ndarray, *others: np.ndarray, dtype=np.float64) -> list[np.ndarray]:
+    """The sets in ``dtype``, standardised with the first one's per-dimension mean and std."""
+    scaler = Standardizer(dtype=dtype).fit(Xu)
+    return [scaler.transform(raw) for raw in (Xu, *others)]
 
 
 def initial_weights(dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -285,10 +250,9 @@ def speed(args) -> dict:
 
     Xu, y, Xvu, yv = load_raw(10000, "data_batch_2")
     cfg = dict(CONFIG, epochs=args.epochs)
-    stats = statistics_of(Xu)
     results = {}
     for dtype in (np.float64, np.float32):
-        X, Xv = (standardise(raw, *stats, dtype) for raw in (Xu, Xvu))
+        X, Xv = standardised(Xu, Xvu, dtype=dtype)
         name = np.dtype(dtype).name
         for fn in runners.values():  # warm-up: page in the data, load BLAS kernels
             fn(X[:1000], y[:1000], Xv[:1000], yv[:1000], **dict(cfg, epochs=1))
@@ -331,25 +295,38 @@ _RSS_PROBE = (
 
 def peak_rss(command: list[str]) -> tuple[int, float]:
     """(exit code, peak RSS in MiB) of ``command`` run as the only child of a fresh process."""
+    env = dict(os.environ)  # the example imports tinynet from this checkout
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     out = subprocess.run(
-        [sys.executable, "-c", _RSS_PROBE, *command], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _RSS_PROBE, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     code, kib = out.stdout.split()[-2:]
     return int(code), int(kib) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def rss(args) -> None:
+    """Peak RSS of the single-layer example for config 2, in float64 and float32."""
+    if data_folder() is None:
+        print("\npeak RSS: skipped (the example needs the real CIFAR-10: set TINYNET_DATA)")
+        return
     example = ROOT / "examples" / "cifar10_single_layer.py"
-    if example.exists():
-        command = [sys.executable, str(example), "--config", "2", *args.example_args]
-    else:
-        example = ROOT / "benchmarks" / "example_standin.py"
-        command = [sys.executable, str(example), "--epochs", str(args.epochs)]
-    code, mib = peak_rss(command)
-    shown = " ".join("python" if c == sys.executable else c for c in command)
-    shown = shown.replace(str(ROOT) + os.sep, "")
-    status = "" if code == 0 else f"  (exit code {code}!)"
-    print(f"\npeak RSS of `{shown}`: {mib:.0f} MiB{status}")
+    with tempfile.TemporaryDirectory() as out:
+        for extra in ([], ["--float32"]):
+            command = [sys.executable, str(example), "--config", "2", "--quiet", "--no-download"]
+            command += ["--out", out, *extra]
+            if args.epochs != CONFIG["epochs"]:  # a custom setting with config 2's values
+                command[2:4] = ["--lam", "0", "--eta", "0.001", "--batch-size", "100"]
+                command += ["--epochs", str(args.epochs)]
+            code, mib = peak_rss(command)
+            shown = " ".join(Path(c).name if c == sys.executable else c for c in command)
+            shown = shown.replace(str(ROOT) + os.sep, "").replace(out, "TMP")
+            status = "" if code == 0 else f"  (exit code {code}!)"
+            print(f"\npeak RSS of `{shown}`: {mib:.0f} MiB{status}", end="")
+    print()
 
 
 def scaling(args) -> None:
@@ -364,8 +341,7 @@ def scaling(args) -> None:
     times = {}
     for n in args.sizes:
         Xu, y, Xvu, yv = load_raw(n, "test_batch")
-        stats = statistics_of(Xu)
-        X, Xv = (standardise(raw, *stats, np.float64) for raw in (Xu, Xvu))
+        X, Xv = standardised(Xu, Xvu)
         del Xu, Xvu
         ts = [timed(run_tinynet, X, y, Xv, yv, **cfg)[0] for _ in range(args.repeats)]
         times[n] = statistics.median(ts)
