@@ -223,7 +223,34 @@ def have_tinynet() -> bool:
     return True
 
 
+def _cpu_busy(interval: float = 0.5) -> float:
+    """Fraction of all CPUs busy over ``interval`` seconds (Linux /proc/stat; 0 elsewhere)."""
+
+    def read():
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    try:
+        total0, idle0 = read()
+        time.sleep(interval)
+        total1, idle1 = read()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+WAIT_IDLE = 0.0  # set by --wait-idle
+
+
+def wait_idle() -> None:
+    """On a shared machine, wait (up to WAIT_IDLE s) until other processes leave the CPUs."""
+    deadline = time.monotonic() + WAIT_IDLE
+    while time.monotonic() < deadline and _cpu_busy() > 0.1:
+        time.sleep(1.0)
+
+
 def timed(fn, *args, **kwargs):
+    wait_idle()
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - start, result
@@ -378,6 +405,8 @@ def machine() -> str:
     if torch is not None:
         parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     env = [f"{k}={os.environ[k]}" for k in sorted(os.environ) if k.startswith("OPENBLAS_")]
+    if hasattr(os, "getloadavg"):
+        parts.append(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return "; ".join(parts) + (f"; {' '.join(env)}" if env else "")
 
 
@@ -390,6 +419,14 @@ def main(argv=None) -> None:
         "--only", nargs="+", choices=("speed", "rss", "scaling"), default=None, metavar="PART"
     )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each timed run, wait up to this long for the CPUs to be idle "
+        "(for shared machines; default 0: do not wait)",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 20000, 50000])
     parser.add_argument("--scaling-epochs", type=int, default=None, help="default: --epochs")
     parser.add_argument(
@@ -399,6 +436,8 @@ def main(argv=None) -> None:
         help="extra arguments for the example in the rss part (must come last)",
     )
     args = parser.parse_args(argv)
+    global WAIT_IDLE
+    WAIT_IDLE = args.wait_idle
     if args.quick:
         args.repeats = 1
         args.epochs = args.epochs or 2
@@ -421,6 +460,8 @@ def main(argv=None) -> None:
         rss(args)
     if "scaling" in parts:
         scaling(args)
+    if hasattr(os, "getloadavg"):
+        print(f"\nload average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":
