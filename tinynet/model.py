@@ -42,10 +42,21 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        """Back-propagate dL/d(output); sets every parameter's ``.grad`` to d(cost)/d(param)."""
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+    def backward(self, grad: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate dL/d(output); sets every parameter's ``.grad`` to d(cost)/d(param).
+
+        Returns dL/d(input), or None with ``input_grad=False``, which lets the first layer
+        skip computing it (training needs only the parameters' gradients).
+        """
+        first = self.layers[0] if self.layers else None
+        if first is not None:
+            first.input_grad = input_grad
+        try:
+            for layer in reversed(self.layers):
+                grad = layer.backward(grad)
+        finally:
+            if first is not None:
+                first.input_grad = True
         for p in self.parameters():
             if p.regularizer is not None and p.grad is not None:
                 p.grad = p.grad + p.regularizer.grad(p.data)

@@ -69,7 +69,7 @@ class Trainer:
         loss: Loss,
         optimizer: Optimizer,
         callbacks=None,
-        eval_batch_size: int = 10000,
+        eval_batch_size: int = 1000,
     ):
         for name, value, cls in (
             ("model", model, Sequential),
@@ -95,7 +95,7 @@ class Trainer:
         """One gradient step on a batch; returns the batch's mean loss (before the step)."""
         scores = self.model.forward(xb)
         value = self.loss.forward(scores, yb)
-        self.model.backward(self.loss.backward())
+        self.model.backward(self.loss.backward(), input_grad=False)
         self.optimizer.step()
         return value
 
