@@ -8,7 +8,7 @@ Example:
     >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.001))
 """
 
-from .callbacks import Callback, History, ProgressBar
+from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar
 from .gradcheck import GradientCheckError
 from .initializers import HeNormal, Initializer, Normal, XavierNormal, Zeros
 from .layers import Dense, Layer
@@ -18,13 +18,14 @@ from .model import Sequential
 from .optimizers import SGD, Optimizer
 from .parameter import Parameter
 from .regularizers import L2, Regularizer
-from .trainer import Trainer
+from .trainer import Trainer, TrainingDiverged
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Callback",
     "Dense",
+    "EarlyStopping",
     "GradientCheckError",
     "HeNormal",
     "History",
@@ -32,6 +33,7 @@ __all__ = [
     "L2",
     "Layer",
     "Loss",
+    "ModelCheckpoint",
     "Normal",
     "Optimizer",
     "Parameter",
@@ -41,6 +43,7 @@ __all__ = [
     "Sequential",
     "SoftmaxCrossEntropy",
     "Trainer",
+    "TrainingDiverged",
     "XavierNormal",
     "Zeros",
     "accuracy",
