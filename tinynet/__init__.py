@@ -11,35 +11,46 @@ Example:
 from .callbacks import Callback, History, ProgressBar
 from .gradcheck import GradientCheckError
 from .initializers import HeNormal, Initializer, Normal, XavierNormal, Zeros
-from .layers import Dense, Layer
-from .losses import Loss, SoftmaxCrossEntropy
+from .layers import BatchNorm, Dense, Dropout, Layer, ReLU, Sigmoid, Tanh
+from .losses import Loss, MultiClassHinge, SoftmaxCrossEntropy
 from .metrics import accuracy
 from .model import Sequential
-from .optimizers import SGD, Optimizer
+from .optimizers import SGD, Adam, Optimizer
 from .parameter import Parameter
 from .regularizers import L2, Regularizer
+from .schedules import CyclicLR, LearningRateScheduler, StepDecay
 from .trainer import Trainer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Adam",
+    "BatchNorm",
     "Callback",
+    "CyclicLR",
     "Dense",
+    "Dropout",
     "GradientCheckError",
     "HeNormal",
     "History",
     "Initializer",
     "L2",
     "Layer",
+    "LearningRateScheduler",
     "Loss",
+    "MultiClassHinge",
     "Normal",
     "Optimizer",
     "Parameter",
     "ProgressBar",
+    "ReLU",
     "Regularizer",
     "SGD",
     "Sequential",
+    "Sigmoid",
     "SoftmaxCrossEntropy",
+    "StepDecay",
+    "Tanh",
     "Trainer",
     "XavierNormal",
     "Zeros",
