@@ -498,7 +498,7 @@ def _extract(archive, batches_dir):
                     tar.extractall(tmp_dir, members=members, filter="data")
                 else:
                     tar.extractall(tmp_dir, members=members)  # members checked above
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        except (tarfile.TarError, OSError, EOFError, zlib.error, ValueError) as e:
             raise DownloadError(f"could not extract {archive}: {e}") from None
         extracted = tmp_dir / BATCHES_DIR
         if not extracted.is_dir():
