@@ -117,17 +117,6 @@ def test_each_bonus_option_matches_an_independent_loop(fake_root, tmp_path, opti
         assert (tmp_path / "out" / f"config{label}_{kind}.png").read_bytes().startswith(PNG)
 
 
-def test_options_change_the_run(fake_root, tmp_path):
-    (plain,) = run(fake_root, tmp_path / "plain", CUSTOM)
-    for options in (
-        ["--shuffle"],
-        ["--lr-decay", "0.1", "--decay-every", "1"],
-        ["--loss", "hinge"],
-    ):
-        (row,) = run(fake_root, tmp_path / options[0].strip("-"), CUSTOM + options)
-        assert row["final_train_cost"] != plain["final_train_cost"], options
-
-
 def test_search_trains_every_grid_point_then_the_best_last(fake_root, tmp_path):
     example = load_example()
     example.SEARCH_LAMS, example.SEARCH_ETAS = (0.0, 0.1), (0.001, 0.01)
