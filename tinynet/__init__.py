@@ -8,7 +8,7 @@ Example:
     >>> trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.001))
 """
 
-from .callbacks import Callback, History, ProgressBar
+from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar
 from .gradcheck import GradientCheckError
 from .initializers import HeNormal, Initializer, Normal, XavierNormal, Zeros
 from .layers import BatchNorm, Dense, Dropout, Layer, ReLU, Sigmoid, Tanh
@@ -19,7 +19,7 @@ from .optimizers import SGD, Adam, Optimizer
 from .parameter import Parameter
 from .regularizers import L2, Regularizer
 from .schedules import CyclicLR, LearningRateScheduler, StepDecay
-from .trainer import Trainer
+from .trainer import Trainer, TrainingDiverged
 
 __version__ = "0.1.0"
 
@@ -30,6 +30,7 @@ __all__ = [
     "CyclicLR",
     "Dense",
     "Dropout",
+    "EarlyStopping",
     "GradientCheckError",
     "HeNormal",
     "History",
@@ -38,6 +39,7 @@ __all__ = [
     "Layer",
     "LearningRateScheduler",
     "Loss",
+    "ModelCheckpoint",
     "MultiClassHinge",
     "Normal",
     "Optimizer",
@@ -52,6 +54,7 @@ __all__ = [
     "StepDecay",
     "Tanh",
     "Trainer",
+    "TrainingDiverged",
     "XavierNormal",
     "Zeros",
     "accuracy",

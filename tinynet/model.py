@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import numpy as np
 
 from .layers import Layer
@@ -23,6 +26,8 @@ class Sequential:
         >>> scores = model.forward(np.zeros((5, 3072)))          # (5, 10)
         >>> [name for name, _ in model.named_parameters()]
         ['0.W', '0.b']
+        >>> model.save_weights("weights.npz")
+        >>> model.load_weights("weights.npz")
     """
 
     def __init__(self, layers):
@@ -68,6 +73,66 @@ class Sequential:
             0.0,
         )
 
+    def save_weights(self, path) -> None:
+        """Write every parameter to the ``.npz`` file ``path``, keyed by its name (``"0.W"``).
+
+        The file is written to a temporary file in the same folder and then renamed over
+        ``path`` (``os.replace``), so ``path`` always holds either the old weights or all of
+        the new ones, even if the program is killed meanwhile. It is written exactly at
+        ``path``: no ``.npz`` suffix is added.
+
+        Raises:
+            ValueError: two parameters share a name, or one holds Python objects.
+        """
+        path = os.fspath(path)
+        arrays = self._named_parameter_dict()
+        for name, p in arrays.items():
+            if p.dtype.hasobject:
+                raise ValueError(
+                    f"save_weights: expected numeric parameters, received {name!r} of dtype "
+                    f"{p.dtype}"
+                )
+        folder, base = os.path.split(os.path.abspath(path))
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            with open(tmp, "xb") as f:
+                np.savez(f, **{name: p.data for name, p in arrays.items()})
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def load_weights(self, path) -> None:
+        """Load parameters written by :meth:`save_weights`, in place, all or nothing.
+
+        Every name, shape and dtype in the file must match this model's parameters; any
+        difference raises before a single parameter is changed. The file is read with
+        ``allow_pickle=False``: an entry holding pickled Python objects is refused, and
+        nothing in the file is ever executed.
+
+        Raises:
+            ValueError: naming the file and, for a mismatch, the parameter with what was
+                expected and what was received; also for a file that is not a readable
+                ``.npz`` archive (truncated, corrupt, a pickle).
+        """
+        path = os.fspath(path)
+        arrays = _read_weights(path, self._named_parameter_dict())
+        for name, p in self._named_parameter_dict().items():
+            p.data[...] = arrays[name]
+
+    def _named_parameter_dict(self) -> dict[str, Parameter]:
+        named = {}
+        for name, p in self.named_parameters():
+            if name in named:
+                raise ValueError(
+                    f"Sequential: expected unique parameter names within a layer, "
+                    f"received {name!r} twice"
+                )
+            named[name] = p
+        return named
+
     def train(self) -> Sequential:
         """Put every layer in training mode (``layer.training = True``)."""
         return self._set_training(True)
@@ -85,3 +150,70 @@ class Sequential:
     def __repr__(self) -> str:
         body = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential({body}\n)"
+
+
+# Room for the .npy header of an entry, beyond its data, when bounding what is read.
+_NPY_HEADER_ALLOWANCE = 1 << 16
+
+
+def _read_weights(path: str, params: dict[str, Parameter]) -> dict[str, np.ndarray]:
+    """Read and check every entry of a weights file against ``params``; modify nothing."""
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    if magic != b"PK":
+        raise ValueError(
+            f"load_weights: {path!r} is not a weights file: expected an .npz (zip) archive "
+            f"written by save_weights, received a file starting with {magic!r}"
+        )
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except Exception as exc:  # zipfile, zlib and numpy each raise their own kind
+        raise ValueError(
+            f"load_weights: {path!r} is corrupt or truncated: {type(exc).__name__}: {exc}"
+        ) from exc
+    with npz:
+        missing = [name for name in params if name not in npz.files]
+        unexpected = [name for name in npz.files if name not in params]
+        if missing or unexpected:
+            what = (
+                f"parameter {missing[0]!r} is missing from the file"
+                if missing
+                else f"the file has a parameter {unexpected[0]!r} the model does not"
+            )
+            raise ValueError(
+                f"load_weights: {path!r} does not fit this model: {what}; expected "
+                f"{sorted(params)}, received {sorted(npz.files)}"
+            )
+        arrays = {}
+        for name, p in params.items():
+            member = f"{name}.npy" if f"{name}.npy" in npz.zip.namelist() else name
+            size = npz.zip.getinfo(member).file_size
+            if size > p.data.nbytes + _NPY_HEADER_ALLOWANCE:
+                raise ValueError(
+                    f"load_weights: {path!r}: parameter {name!r}: expected shape {p.shape}, "
+                    f"dtype {p.dtype} ({p.data.nbytes} bytes), received an entry of {size} bytes"
+                )
+            try:
+                array = npz[name]
+            except Exception as exc:
+                raise ValueError(
+                    f"load_weights: {path!r}: parameter {name!r} cannot be read "
+                    f"(refused or corrupt): {type(exc).__name__}: {exc}"
+                ) from exc
+            if not isinstance(array, np.ndarray):
+                raise ValueError(
+                    f"load_weights: {path!r}: parameter {name!r}: expected a numpy array "
+                    "entry, received raw bytes"
+                )
+            if array.shape != p.shape:
+                raise ValueError(
+                    f"load_weights: {path!r}: parameter {name!r}: expected shape {p.shape}, "
+                    f"received {array.shape}"
+                )
+            if array.dtype != p.dtype:
+                raise ValueError(
+                    f"load_weights: {path!r}: parameter {name!r}: expected dtype {p.dtype}, "
+                    f"received {array.dtype}"
+                )
+            arrays[name] = array
+    return arrays

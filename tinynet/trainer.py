@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .callbacks import Callback, History
@@ -41,6 +43,31 @@ def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+class TrainingDiverged(FloatingPointError):
+    """Training stopped because a mini-batch loss was NaN or infinite.
+
+    Raised by :meth:`Trainer.fit` at the first non-finite batch loss (unless the trainer was
+    built with ``stop_on_nonfinite=False``). What was recorded up to then stays in
+    ``trainer.history``; its ``batch_loss`` ends with the non-finite value.
+
+    Attributes:
+        epoch: the epoch of the batch, counting from 0.
+        batch: the batch within that epoch, counting from 0.
+        loss: the non-finite loss (``nan``, ``inf`` or ``-inf``).
+    """
+
+    def __init__(self, epoch: int, batch: int, loss: float):
+        super().__init__(
+            f"Trainer.fit: training diverged: the loss of batch {batch} in epoch {epoch} "
+            f"(counting from 0) is {loss}; lower the learning rate, or check the data "
+            "and the gradients"
+        )
+        self.epoch, self.batch, self.loss = epoch, batch, loss
+
+    def __reduce__(self):
+        return type(self), (self.epoch, self.batch, self.loss)
+
+
 class Trainer:
     """Trains a :class:`tinynet.Sequential` by mini-batch gradient descent.
 
@@ -55,6 +82,8 @@ class Trainer:
         optimizer: a :class:`tinynet.Optimizer` built on ``model.parameters()``.
         callbacks: extra :class:`tinynet.Callback` objects; a ``History`` is always attached.
         eval_batch_size: samples per forward pass when evaluating, bounding memory.
+        stop_on_nonfinite: raise :class:`TrainingDiverged` at the first NaN or infinite
+            batch loss (the default); False trains on regardless.
 
     Example:
         >>> model = Sequential([Dense(3072, 10, regularizer=L2(0.1), rng=rng)])
@@ -70,6 +99,7 @@ class Trainer:
         optimizer: Optimizer,
         callbacks=None,
         eval_batch_size: int = 10000,
+        stop_on_nonfinite: bool = True,
     ):
         for name, value, cls in (
             ("model", model, Sequential),
@@ -87,6 +117,7 @@ class Trainer:
             if not isinstance(cb, Callback):
                 raise TypeError(f"Trainer: expected Callback objects, received {type(cb).__name__}")
         self.eval_batch_size = _check_size("Trainer", "eval_batch_size", eval_batch_size)
+        self.stop_on_nonfinite = bool(stop_on_nonfinite)
         self.history = History()
         self.stop_training = False
         self.params: dict = {}
@@ -123,6 +154,21 @@ class Trainer:
             validation_data: optional ``(X_val, y_val)``, evaluated after every epoch.
             shuffle: reshuffle the samples every epoch.
             rng: the generator (or seed) for shuffling.
+
+        Errors and interrupts:
+            - Bad data or arguments raise ``ValueError``/``TypeError`` before any training.
+            - A NaN or infinite batch loss raises :class:`TrainingDiverged` (see
+              ``stop_on_nonfinite``).
+            - ``KeyboardInterrupt`` (Ctrl-C, or raised by a callback) is re-raised after
+              clean-up; catch it to keep going with what was trained.
+
+            Whatever ends training, once ``on_train_begin`` has run: ``on_train_end`` runs
+            (its logs hold ``"interrupted": True``, ``"diverged": True`` or ``"error": exc``
+            when training did not finish normally), ``trainer.history`` keeps every epoch and
+            batch recorded so far, and the model is put back in the mode it had before
+            ``fit``. The parameters are those after the last step taken; an interrupt that
+            lands inside ``optimizer.step()`` may leave some parameters updated and others
+            not, so restore a checkpoint (:class:`tinynet.ModelCheckpoint`) if that matters.
         """
         X, y = check_data("Trainer.fit", X, y)
         epochs = _check_size("Trainer.fit", "epochs", epochs)
@@ -134,6 +180,11 @@ class Trainer:
                     f"{type(validation_data).__name__}"
                 )
             validation_data = check_data("Trainer.fit validation_data", *validation_data)
+            if validation_data[0].shape[1:] != X.shape[1:]:
+                raise ValueError(
+                    "Trainer.fit: expected validation X with samples of shape "
+                    f"{X.shape[1:]} like X {X.shape}, received {validation_data[0].shape}"
+                )
         if shuffle and not isinstance(rng, np.random.Generator):
             rng = np.random.default_rng(rng)
 
@@ -154,8 +205,29 @@ class Trainer:
             for cb in callbacks:
                 getattr(cb, hook)(*args)
 
+        was_training = self.model.training
         self.model.train()
         call("on_train_begin", {})
+        end_logs: dict = {}
+        try:
+            self._run_epochs(call, X, y, epochs, batch_size, validation_data, shuffle, rng)
+        except KeyboardInterrupt:
+            end_logs["interrupted"] = True
+            raise
+        except TrainingDiverged:
+            end_logs["diverged"] = True
+            raise
+        except Exception as exc:
+            end_logs["error"] = exc
+            raise
+        finally:
+            self.model._set_training(was_training)
+            call("on_train_end", end_logs)
+        return self.history
+
+    def _run_epochs(self, call, X, y, epochs, batch_size, validation_data, shuffle, rng):
+        """The epoch and batch loop of :meth:`fit`, on arguments it has checked."""
+        n = len(X)
         for epoch in range(epochs):
             call("on_epoch_begin", epoch, {})
             order = rng.permutation(n) if shuffle else None
@@ -170,6 +242,8 @@ class Trainer:
                 call("on_batch_begin", batch, logs)
                 logs["loss"] = self.train_step(xb, yb)
                 call("on_batch_end", batch, logs)
+                if self.stop_on_nonfinite and not math.isfinite(logs["loss"]):
+                    raise TrainingDiverged(epoch, batch, logs["loss"])
                 if self.stop_training:
                     break
             logs = self._evaluate(X, y)
@@ -178,8 +252,6 @@ class Trainer:
             call("on_epoch_end", epoch, logs)
             if self.stop_training:
                 break
-        call("on_train_end", {})
-        return self.history
 
     def evaluate(self, X, y) -> dict[str, float]:
         """Loss, cost (loss + penalties) and accuracy on a whole data set.
