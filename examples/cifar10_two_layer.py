@@ -19,7 +19,8 @@ validation) in about 30 seconds on two cores; with ``--search`` it takes a few m
 
 Outputs in ``--out``: ``results.json`` (every run, the final one last), ``curves.png`` (loss,
 cost, accuracy per epoch and the learning rate per step), ``weights.npz`` (the final model's
-parameters by name, e.g. ``"0.W"``) and ``results.md``.
+parameters by name, e.g. ``"0.W"``; ``model.load_weights`` reads them back) and
+``results.md``.
 
 Usage:
     python examples/cifar10_two_layer.py                         # the final run only
@@ -226,7 +227,7 @@ def main(argv=None) -> int:
         f"n_s={row['n_s']}, {args.cycles} cycles"
     )
     plot_learning_curves({**history.history, "lr": history.batch_lr}, out / "curves.png", title)
-    np.savez(out / "weights.npz", **{name: p.data for name, p in trainer.model.named_parameters()})
+    trainer.model.save_weights(out / "weights.npz")
     (out / "results.json").write_text(json.dumps({"runs": runs}, indent=2))
     text = table(runs)
     (out / "results.md").write_text(f"# Two-layer network on CIFAR-10\n\n{title}\n\n{text}\n")

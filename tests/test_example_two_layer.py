@@ -130,6 +130,8 @@ def test_run_on_small_data_stops_after_whole_cycles_and_matches_its_weights(fake
     assert (run["n_s"], run["n_epochs"], run["n_batch"], run["cycles"]) == (8, 4, 100, 1)
     assert (run["lam"], run["seed"], run["hidden"]) == (0.01, 12345, 8)
     assert set(np.load(out / "weights.npz")) == {"0.W", "0.b", "2.W", "2.b"}
+    model = load_example().build_model(0.01, 8, np.random.default_rng(0))
+    model.load_weights(out / "weights.npz")  # the file fits the example's own model
     assert "| final |" in (out / "results.md").read_text()
 
 
