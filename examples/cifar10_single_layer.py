@@ -18,8 +18,10 @@ The assignment's bonus options change the training of every config they are give
 ``--shuffle`` (a new order every epoch), ``--lr-decay 0.1`` (eta times 0.1 every
 ``--decay-every`` 10 epochs), ``--all-batches`` (all five training batches, the last 1,000
 images held out for validation), ``--loss hinge`` (the multi-class SVM loss instead of
-softmax cross-entropy), and ``--search`` (a grid over lambda and eta, judged on validation
-accuracy; the best setting is trained once more, with figures, and reported last).
+softmax cross-entropy), ``--early-stopping 5`` (stop once the validation loss has not
+improved for 5 epochs and keep the weights of its best epoch, whose accuracies are then
+reported), and ``--search`` (a grid over lambda and eta, judged on validation accuracy; the
+best setting is trained once more, with figures, and reported last).
     python examples/cifar10_single_layer.py --config 3 --shuffle --lr-decay 0.1 --all-batches
     python examples/cifar10_single_layer.py --search --epochs 20 --batch-size 100
 """
@@ -38,6 +40,7 @@ from tinynet import (
     L2,
     SGD,
     Dense,
+    EarlyStopping,
     MultiClassHinge,
     Normal,
     ProgressBar,
@@ -160,6 +163,15 @@ def add_bonus_arguments(parser: argparse.ArgumentParser) -> None:
         help="softmax cross-entropy (default) or the multi-class SVM (hinge) loss",
     )
     bonus.add_argument(
+        "--early-stopping",
+        type=int,
+        nargs="?",
+        const=5,
+        metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs (5) and "
+        "keep the best epoch's weights",
+    )
+    bonus.add_argument(
         "--search",
         action="store_true",
         help="grid search over lambda and eta on validation accuracy, then train the best",
@@ -169,6 +181,8 @@ def add_bonus_arguments(parser: argparse.ArgumentParser) -> None:
 def check_bonus_arguments(parser: argparse.ArgumentParser, args) -> None:
     if args.lr_decay is not None and not args.lr_decay > 0:
         parser.error(f"--lr-decay must be > 0, received {args.lr_decay}")
+    if args.early_stopping is not None and args.early_stopping < 1:
+        parser.error(f"--early-stopping must be at least 1, received {args.early_stopping}")
     if args.decay_every < 1:
         parser.error(f"--decay-every must be at least 1, received {args.decay_every}")
     if args.search and (args.config or args.lam is not None or args.eta is not None):
@@ -182,11 +196,31 @@ def bonus_label(args) -> str:
         parts.append(f"decay{args.lr_decay:g}every{args.decay_every}")
     parts += ["allbatches"] if args.all_batches else []
     parts += ["hinge"] if args.loss == "hinge" else []
+    parts += [f"earlystop{args.early_stopping}"] if args.early_stopping is not None else []
     return "".join(f"_{p}" for p in parts)
 
 
 def bonus_callbacks(args) -> list:
-    return [StepDecay(args.decay_every, args.lr_decay)] if args.lr_decay is not None else []
+    callbacks = [StepDecay(args.decay_every, args.lr_decay)] if args.lr_decay is not None else []
+    if args.early_stopping is not None:
+        callbacks.append(
+            EarlyStopping("val_loss", patience=args.early_stopping, restore_best_weights=True)
+        )
+    return callbacks
+
+
+def early_stopping_results(trainer, data) -> dict:
+    """The accuracies and costs of the restored best epoch (not of the last one trained)."""
+    (stopper,) = [cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)]
+    train, val = trainer.evaluate(*data["train"]), trainer.evaluate(*data["val"])
+    return {
+        "train_accuracy": train["accuracy"],
+        "val_accuracy": val["accuracy"],
+        "final_train_cost": train["cost"],
+        "final_val_cost": val["cost"],
+        "best_epoch": stopper.best_epoch,
+        "epochs_run": len(trainer.history.epoch),
+    }
 
 
 def search_settings(args) -> list[tuple[str, dict]]:
@@ -288,6 +322,8 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
         "lr_decay": args.lr_decay,
         "decay_every": args.decay_every if args.lr_decay is not None else None,
     }
+    if args.early_stopping is not None:
+        row.update(early_stopping_results(trainer, data))
     if out is not None:
         curves = {**history.history, "lr": history.batch_lr} if args.lr_decay else history
         plot_learning_curves(curves, out / f"config{config}_curves.png", title=title_of(hp))

@@ -12,7 +12,8 @@ from tinynet.datasets import Standardizer, load_cifar10
 
 def reference_run(root, lam, eta, n_epochs, n_batch, seed, options):
     """The assignment's procedure with the bonus options, in plain numpy, sharing no tinynet
-    training code: stored or reshuffled order, eta decayed per epoch, softmax or hinge loss."""
+    training code: stored or reshuffled order, eta decayed per epoch, softmax or hinge loss,
+    and early stopping on the validation loss with the best epoch's weights kept."""
     all_batches = "--all-batches" in options
     split = {"all_batches": True, "n_validation": 1000} if all_batches else {}
     data = load_cifar10(root, download=False, **split)
@@ -22,6 +23,11 @@ def reference_run(root, lam, eta, n_epochs, n_batch, seed, options):
     hinge = "hinge" in options
     gamma = float(options[options.index("--lr-decay") + 1]) if "--lr-decay" in options else 1.0
     every = int(options[options.index("--decay-every") + 1]) if "--decay-every" in options else 10
+    patience = (
+        int(options[options.index("--early-stopping") + 1])
+        if "--early-stopping" in options
+        else None
+    )
 
     rng = np.random.default_rng(seed)
     W, b = rng.normal(0, 0.01, (X.shape[1], 10)), rng.normal(0, 0.01, 10)
@@ -41,6 +47,7 @@ def reference_run(root, lam, eta, n_epochs, n_batch, seed, options):
         p[rows, labels] -= 1
         return loss, p / len(labels)
 
+    best_val_loss, best, wait, epochs_run = np.inf, None, 0, 0
     for epoch in range(n_epochs):
         rate = eta * gamma ** (epoch // every)
         order = order_rng.permutation(len(X)) if "--shuffle" in options else np.arange(len(X))
@@ -48,6 +55,17 @@ def reference_run(root, lam, eta, n_epochs, n_batch, seed, options):
             idx = order[start : start + n_batch]
             _, g = loss_and_grad(X[idx] @ W + b, y[idx])
             W, b = W - rate * (X[idx].T @ g + 2 * lam * W), b - rate * g.sum(axis=0)
+        epochs_run += 1
+        if patience is not None:
+            val_loss = loss_and_grad(Xv @ W + b, yv)[0]
+            if val_loss < best_val_loss:
+                best_val_loss, best, wait = val_loss, (W.copy(), b.copy(), epoch), 0
+            else:
+                wait += 1
+                if wait >= patience:
+                    break
+    if patience is not None:
+        W, b, best_epoch = best
 
     def measure(data, labels):
         s = data @ W + b
@@ -58,7 +76,9 @@ def reference_run(root, lam, eta, n_epochs, n_batch, seed, options):
         measure(Xv, yv),
         measure(Xt, yt),
     )
+    extra = {"best_epoch": best_epoch, "epochs_run": epochs_run} if patience is not None else {}
     return {
+        **extra,
         "train_accuracy": train_acc,
         "val_accuracy": val_acc,
         "test_accuracy": test_acc,
@@ -141,9 +161,22 @@ def test_search_trains_every_grid_point_then_the_best_last(fake_root, tmp_path):
     ]
 
 
+def test_early_stopping_keeps_the_best_epoch_like_an_independent_loop(fake_root, tmp_path):
+    options = ["--early-stopping", "2"]
+    argv = ["--lam", "0", "--eta", "0.05", "--epochs", "12", "--batch-size", "20", "--seed", "3"]
+    (row,) = run(fake_root, tmp_path / "out", argv + options)
+    assert row["config"] == "custom_earlystop2"
+    expected = reference_run(fake_root, 0.0, 0.05, 12, 20, 3, options)
+    assert expected["epochs_run"] < 12  # the fake data overfits at once: it does stop early
+    assert expected["best_epoch"] == expected["epochs_run"] - 3
+    for key, value in expected.items():
+        assert row[key] == pytest.approx(value, rel=1e-10), key
+
+
 @pytest.mark.parametrize(
     "argv",
     [
+        ["--early-stopping", "0"],
         ["--lr-decay", "0"],
         ["--decay-every", "0"],
         ["--loss", "svm"],
