@@ -411,6 +411,8 @@ def main(argv=None) -> int:
         "Accuracies after the last epoch; 'report' is the DD2424 Assignment 1 report, "
         "'diff' ours minus the report's."
     )
+    if args.early_stopping is not None:
+        note += " With early stopping, the accuracies are those of the best epoch's weights."
     if args.seeds > 1:
         note += (
             f" Each row is the mean ± standard deviation over {args.seeds} seeds; "

@@ -171,6 +171,7 @@ def test_early_stopping_keeps_the_best_epoch_like_an_independent_loop(fake_root,
     assert expected["best_epoch"] == expected["epochs_run"] - 3
     for key, value in expected.items():
         assert row[key] == pytest.approx(value, rel=1e-10), key
+    assert "best epoch's weights" in (tmp_path / "out" / "results.md").read_text()
 
 
 @pytest.mark.parametrize(
