@@ -119,6 +119,7 @@ def test_a_schedule_that_returns_a_bad_rate_is_refused():
         (lambda: StepDecay(0), ValueError, "step_size"),
         (lambda: StepDecay(2, gamma=-1), ValueError, "gamma"),
         (lambda: LearningRateScheduler(0.1), TypeError, "callable"),
+        (lambda: LearningRateScheduler().lr_at(0), TypeError, "schedule function"),
         (lambda: LearningRateScheduler(abs, per="batch"), ValueError, "per='step'"),
     ],
 )

@@ -30,6 +30,9 @@ class LearningRateScheduler(Callback):
         per: ``"step"`` (call ``schedule(t)`` before every update) or ``"epoch"`` (call
             ``schedule(epoch)`` before every epoch).
 
+    A subclass may override ``lr_at(t)`` instead of passing ``schedule``, as
+    :class:`StepDecay` and :class:`CyclicLR` do.
+
     Example:
         >>> warmup = LearningRateScheduler(lambda t: 0.1 * min(1.0, (t + 1) / 100), per="step")
     """
@@ -49,6 +52,11 @@ class LearningRateScheduler(Callback):
 
     def lr_at(self, t: int) -> float:
         """The learning rate at step (or epoch) ``t``."""
+        if self.schedule is None:
+            raise TypeError(
+                f"{type(self).__name__}: expected a schedule function, or a subclass that "
+                "overrides lr_at(t); received neither"
+            )
         return self.schedule(t)
 
     def on_train_begin(self, logs=None):
