@@ -45,6 +45,14 @@ class Layer:
         """The layer's trainable parameters (none by default)."""
         return []
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        """State that is not trained but is saved with the weights, e.g. running statistics.
+
+        Names map to the arrays themselves; :meth:`tinynet.Sequential.load_weights` writes
+        into them in place. None by default.
+        """
+        return {}
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
@@ -332,6 +340,9 @@ class BatchNorm(Layer):
 
     def parameters(self):
         return [self.gamma, self.beta]
+
+    def buffers(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
 
     def __repr__(self) -> str:
         return f"{self.name}"
