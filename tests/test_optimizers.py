@@ -115,28 +115,6 @@ def test_momentum_and_adam_state_is_kept_per_parameter():
         assert a in opt.state and b not in opt.state
 
 
-def test_optimizers_match_pytorch_when_it_is_installed():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(0)
-    w0, grads = rng.standard_normal((3, 4)), rng.standard_normal((6, 3, 4))
-    pairs = [
-        (lambda ps: SGD(ps, lr=0.05, momentum=0.9), lambda ps: torch.optim.SGD(ps, 0.05, 0.9)),
-        (
-            lambda ps: SGD(ps, lr=0.05, momentum=0.8, nesterov=True),
-            lambda ps: torch.optim.SGD(ps, 0.05, 0.8, nesterov=True),
-        ),
-        (lambda ps: Adam(ps, lr=0.01), lambda ps: torch.optim.Adam(ps, lr=0.01)),
-    ]
-    for ours_factory, theirs_factory in pairs:
-        p, t = Parameter(w0.copy(), "p"), torch.tensor(w0.copy(), requires_grad=True)
-        ours, theirs = ours_factory([p]), theirs_factory([t])
-        for g in grads:
-            p.grad, t.grad = g, torch.tensor(g)
-            ours.step()
-            theirs.step()
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
-
-
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
