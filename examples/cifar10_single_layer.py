@@ -13,6 +13,17 @@ Usage:
     python examples/cifar10_single_layer.py --config 2 3 --data ~/data --out results/
     python examples/cifar10_single_layer.py --lam 0.05 --eta 0.01 --epochs 20 --batch-size 50
     python examples/cifar10_single_layer.py --seeds 5                # spread over 5 seeds
+
+The assignment's bonus options change the training of every config they are given with:
+``--shuffle`` (a new order every epoch), ``--lr-decay 0.1`` (eta times 0.1 every
+``--decay-every`` 10 epochs), ``--all-batches`` (all five training batches, the last 1,000
+images held out for validation), ``--loss hinge`` (the multi-class SVM loss instead of
+softmax cross-entropy), ``--early-stopping 5`` (stop once the validation loss has not
+improved for 5 epochs and keep the weights of its best epoch, whose accuracies are then
+reported), and ``--search`` (a grid over lambda and eta, judged on validation accuracy; the
+best setting is trained once more, with figures, and reported last).
+    python examples/cifar10_single_layer.py --config 3 --shuffle --lr-decay 0.1 --all-batches
+    python examples/cifar10_single_layer.py --search --epochs 20 --batch-size 100
 """
 
 from __future__ import annotations
@@ -25,7 +36,19 @@ from pathlib import Path
 
 import numpy as np
 
-from tinynet import L2, SGD, Dense, Normal, ProgressBar, Sequential, SoftmaxCrossEntropy, Trainer
+from tinynet import (
+    L2,
+    SGD,
+    Dense,
+    EarlyStopping,
+    MultiClassHinge,
+    Normal,
+    ProgressBar,
+    Sequential,
+    SoftmaxCrossEntropy,
+    StepDecay,
+    Trainer,
+)
 from tinynet.datasets import DownloadError, Standardizer, load_cifar10
 from tinynet.plotting import plot_class_templates, plot_learning_curves
 
@@ -44,6 +67,10 @@ REPORTED = {
 }
 SPLITS = ("train_accuracy", "val_accuracy", "test_accuracy")
 HYPER_PARAMETERS = ("lam", "eta", "n_epochs", "n_batch")
+# --search: every pair of these, trained with --epochs/--batch-size (default 40 and 100).
+SEARCH_LAMS = (0.0, 0.001, 0.01, 0.1, 1.0)
+SEARCH_ETAS = (0.001, 0.005, 0.01, 0.05)
+N_VALIDATION_ALL_BATCHES = 1000
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -95,10 +122,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--float32", action="store_true", help="train in float32 instead of float64"
     )
+    add_bonus_arguments(parser)
     args = parser.parse_args(argv)
+    check_bonus_arguments(parser, args)
 
     custom_values = [args.lam, args.eta, args.epochs, args.batch_size]
-    if any(v is not None for v in custom_values):
+    if any(v is not None for v in custom_values) and not args.search:
         if any(v is None for v in custom_values):
             parser.error("a custom setting needs all of --lam, --eta, --epochs and --batch-size")
         if args.config:
@@ -108,8 +137,110 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def add_bonus_arguments(parser: argparse.ArgumentParser) -> None:
+    """The assignment's bonus options (see the module docstring)."""
+    bonus = parser.add_argument_group("the assignment's bonus options")
+    bonus.add_argument("--shuffle", action="store_true", help="reshuffle the data every epoch")
+    bonus.add_argument(
+        "--lr-decay",
+        type=float,
+        metavar="GAMMA",
+        help="multiply eta by GAMMA every --decay-every epochs (e.g. 0.1)",
+    )
+    bonus.add_argument(
+        "--decay-every", type=int, default=10, metavar="N", help="epochs between decays (10)"
+    )
+    bonus.add_argument(
+        "--all-batches",
+        action="store_true",
+        help=f"train on all five batches but the last {N_VALIDATION_ALL_BATCHES} images, "
+        "which validate",
+    )
+    bonus.add_argument(
+        "--loss",
+        choices=("softmax", "hinge"),
+        default="softmax",
+        help="softmax cross-entropy (default) or the multi-class SVM (hinge) loss",
+    )
+    bonus.add_argument(
+        "--early-stopping",
+        type=int,
+        nargs="?",
+        const=5,
+        metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs (5) and "
+        "keep the best epoch's weights",
+    )
+    bonus.add_argument(
+        "--search",
+        action="store_true",
+        help="grid search over lambda and eta on validation accuracy, then train the best",
+    )
+
+
+def check_bonus_arguments(parser: argparse.ArgumentParser, args) -> None:
+    if args.lr_decay is not None and not args.lr_decay > 0:
+        parser.error(f"--lr-decay must be > 0, received {args.lr_decay}")
+    if args.early_stopping is not None and args.early_stopping < 1:
+        parser.error(f"--early-stopping must be at least 1, received {args.early_stopping}")
+    if args.decay_every < 1:
+        parser.error(f"--decay-every must be at least 1, received {args.decay_every}")
+    if args.search and (args.config or args.lam is not None or args.eta is not None):
+        parser.error("--search chooses lambda and eta itself: give no --config, --lam or --eta")
+
+
+def bonus_label(args) -> str:
+    """The bonus options in use, for config names and file names, e.g. '_shuffle_hinge'."""
+    parts = ["shuffle"] if args.shuffle else []
+    if args.lr_decay is not None:
+        parts.append(f"decay{args.lr_decay:g}every{args.decay_every}")
+    parts += ["allbatches"] if args.all_batches else []
+    parts += ["hinge"] if args.loss == "hinge" else []
+    parts += [f"earlystop{args.early_stopping}"] if args.early_stopping is not None else []
+    return "".join(f"_{p}" for p in parts)
+
+
+def bonus_callbacks(args) -> list:
+    callbacks = [StepDecay(args.decay_every, args.lr_decay)] if args.lr_decay is not None else []
+    if args.early_stopping is not None:
+        callbacks.append(
+            EarlyStopping("val_loss", patience=args.early_stopping, restore_best_weights=True)
+        )
+    return callbacks
+
+
+def early_stopping_results(trainer, data) -> dict:
+    """The accuracies and costs of the restored best epoch (not of the last one trained)."""
+    (stopper,) = [cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)]
+    train, val = trainer.evaluate(*data["train"]), trainer.evaluate(*data["val"])
+    return {
+        "train_accuracy": train["accuracy"],
+        "val_accuracy": val["accuracy"],
+        "final_train_cost": train["cost"],
+        "final_val_cost": val["cost"],
+        "best_epoch": stopper.best_epoch,
+        "epochs_run": len(trainer.history.epoch),
+    }
+
+
+def search_settings(args) -> list[tuple[str, dict]]:
+    """Every (lambda, eta) pair of the grid, with --epochs and --batch-size (40 and 100)."""
+    epochs = 40 if args.epochs is None else args.epochs
+    n_batch = 100 if args.batch_size is None else args.batch_size
+    return [
+        (
+            f"search_lam{lam:g}_eta{eta:g}",
+            {"lam": lam, "eta": eta, "n_epochs": epochs, "n_batch": n_batch},
+        )
+        for lam in SEARCH_LAMS
+        for eta in SEARCH_ETAS
+    ]
+
+
 def settings(args) -> list[tuple[int | str, dict]]:
     """The (config id, hyper-parameters) pairs this invocation runs."""
+    if args.search:
+        return search_settings(args)
     if args.lam is not None:
         return [
             (
@@ -127,7 +258,10 @@ def settings(args) -> list[tuple[int | str, dict]]:
 
 def load_data(args):
     """CIFAR-10 in the assignment's split, standardised with the training set's statistics."""
-    data = load_cifar10(args.data, download=not args.no_download, progress=not args.quiet)
+    split = (
+        {"all_batches": True, "n_validation": N_VALIDATION_ALL_BATCHES} if args.all_batches else {}
+    )
+    data = load_cifar10(args.data, download=not args.no_download, progress=not args.quiet, **split)
     scaler = Standardizer(dtype=np.float32 if args.float32 else np.float64)
     X_train = scaler.fit_transform(data.X_train)
     return {
@@ -160,11 +294,16 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
     )
     model = Sequential([dense])
     bar = ProgressBar(disable=args.quiet, desc=f"config {config} (seed {seed})")
-    trainer = Trainer(
-        model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=hp["eta"]), callbacks=[bar]
-    )
+    loss = MultiClassHinge() if args.loss == "hinge" else SoftmaxCrossEntropy()
+    callbacks = [bar, *bonus_callbacks(args)]
+    trainer = Trainer(model, loss, SGD(model.parameters(), lr=hp["eta"]), callbacks=callbacks)
     history = trainer.fit(
-        *data["train"], epochs=hp["n_epochs"], batch_size=hp["n_batch"], validation_data=data["val"]
+        *data["train"],
+        epochs=hp["n_epochs"],
+        batch_size=hp["n_batch"],
+        validation_data=data["val"],
+        shuffle=args.shuffle,
+        rng=seed,
     )
     test = trainer.evaluate(*data["test"])
     row = {
@@ -177,9 +316,17 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
         "final_train_cost": history.history["cost"][-1],
         "final_val_cost": history.history["val_cost"][-1],
         "seconds": round(time.perf_counter() - start, 3),
+        "n_train": len(data["train"][1]),
+        "loss": args.loss,
+        "shuffle": args.shuffle,
+        "lr_decay": args.lr_decay,
+        "decay_every": args.decay_every if args.lr_decay is not None else None,
     }
+    if args.early_stopping is not None:
+        row.update(early_stopping_results(trainer, data))
     if out is not None:
-        plot_learning_curves(history, out / f"config{config}_curves.png", title=title_of(hp))
+        curves = {**history.history, "lr": history.batch_lr} if args.lr_decay else history
+        plot_learning_curves(curves, out / f"config{config}_curves.png", title=title_of(hp))
         plot_class_templates(
             dense.W.data,
             out / f"config{config}_templates.png",
@@ -243,9 +390,19 @@ def main(argv=None) -> int:
 
     runs = []
     for config, hp in settings(args):
+        config = f"{config}{bonus_label(args)}" if bonus_label(args) else config
         for k in range(args.seeds):
             # Figures show the first seed's run; the others only add to the spread.
-            runs.append(train_one(data, config, hp, args.seed + k, args, out if k == 0 else None))
+            figures = out if k == 0 and not args.search else None
+            runs.append(train_one(data, config, hp, args.seed + k, args, figures))
+    if args.search:
+        best = max(runs, key=lambda r: r["val_accuracy"])
+        hp = {key: best[key] for key in HYPER_PARAMETERS}
+        config = f"best{bonus_label(args)}"
+        runs += [
+            train_one(data, config, hp, args.seed + k, args, out if k == 0 else None)
+            for k in range(args.seeds)
+        ]
     summary = summarise(runs)
 
     (out / "results.json").write_text(json.dumps({"runs": runs, "summary": summary}, indent=2))
@@ -254,6 +411,8 @@ def main(argv=None) -> int:
         "Accuracies after the last epoch; 'report' is the DD2424 Assignment 1 report, "
         "'diff' ours minus the report's."
     )
+    if args.early_stopping is not None:
+        note += " With early stopping, the accuracies are those of the best epoch's weights."
     if args.seeds > 1:
         note += (
             f" Each row is the mean ± standard deviation over {args.seeds} seeds; "

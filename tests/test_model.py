@@ -65,3 +65,25 @@ def test_named_parameters_and_modes():
     model.train()
     assert model.training and all(layer.training for layer in model.layers)
     assert "Dense(2 -> 3)" in repr(model)
+
+
+def test_weights_file_carries_batchnorm_running_statistics(tmp_path):
+    from tinynet import BatchNorm, ReLU
+
+    rng = np.random.default_rng(0)
+
+    def build():
+        return Sequential([Dense(5, 8, rng=rng), BatchNorm(8), ReLU(), Dense(8, 3, rng=rng)])
+
+    model = build()
+    x = 3 + 2 * rng.standard_normal((20, 5))
+    for _ in range(5):
+        model.forward(x)  # training mode: the running statistics move
+    model.save_weights(tmp_path / "w.npz")
+    assert [name for name, _ in model.named_buffers()] == ["1.running_mean", "1.running_var"]
+
+    clone = build()
+    clone.load_weights(tmp_path / "w.npz")
+    np.testing.assert_array_equal(clone.layers[1].running_mean, model.layers[1].running_mean)
+    np.testing.assert_array_equal(clone.layers[1].running_var, model.layers[1].running_var)
+    np.testing.assert_array_equal(clone.eval().forward(x), model.eval().forward(x))

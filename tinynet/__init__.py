@@ -11,20 +11,25 @@ Example:
 from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar
 from .gradcheck import GradientCheckError
 from .initializers import HeNormal, Initializer, Normal, XavierNormal, Zeros
-from .layers import Dense, Layer
-from .losses import Loss, SoftmaxCrossEntropy
+from .layers import BatchNorm, Dense, Dropout, Layer, ReLU, Sigmoid, Tanh
+from .losses import Loss, MultiClassHinge, SoftmaxCrossEntropy
 from .metrics import accuracy
 from .model import Sequential
-from .optimizers import SGD, Optimizer
+from .optimizers import SGD, Adam, Optimizer
 from .parameter import Parameter
 from .regularizers import L2, Regularizer
+from .schedules import CyclicLR, LearningRateScheduler, StepDecay
 from .trainer import Trainer, TrainingDiverged
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Adam",
+    "BatchNorm",
     "Callback",
+    "CyclicLR",
     "Dense",
+    "Dropout",
     "EarlyStopping",
     "GradientCheckError",
     "HeNormal",
@@ -32,16 +37,22 @@ __all__ = [
     "Initializer",
     "L2",
     "Layer",
+    "LearningRateScheduler",
     "Loss",
     "ModelCheckpoint",
+    "MultiClassHinge",
     "Normal",
     "Optimizer",
     "Parameter",
     "ProgressBar",
+    "ReLU",
     "Regularizer",
     "SGD",
     "Sequential",
+    "Sigmoid",
     "SoftmaxCrossEntropy",
+    "StepDecay",
+    "Tanh",
     "Trainer",
     "TrainingDiverged",
     "XavierNormal",

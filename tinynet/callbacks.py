@@ -60,18 +60,24 @@ class History(Callback):
             ``val_loss, val_cost, val_accuracy`` when validation data is given.
         epoch: the epoch indices recorded, 0-based.
         batch_loss: the training loss of every mini-batch, in order.
+        batch_lr: the learning rate of every mini-batch's step, in order (what a schedule
+            such as :class:`tinynet.CyclicLR` set, or the optimizer's constant ``lr``).
     """
 
     def __init__(self):
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
         self.batch_loss: list[float] = []
+        self.batch_lr: list[float] = []
 
     def on_train_begin(self, logs=None):
         self.history, self.epoch, self.batch_loss = {}, [], []
+        self.batch_lr = []
 
     def on_batch_end(self, batch, logs=None):
         self.batch_loss.append(logs["loss"])
+        if self.trainer is not None:
+            self.batch_lr.append(self.trainer.optimizer.lr)
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)

@@ -84,30 +84,39 @@ class Sequential:
             0.0,
         )
 
-    def save_weights(self, path) -> None:
-        """Write every parameter to the ``.npz`` file ``path``, keyed by its name (``"0.W"``).
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """``(f"{layer index}.{buffer name}", array)`` pairs of the layers' non-trained state."""
+        return [
+            (f"{i}.{name}", array)
+            for i, layer in enumerate(self.layers)
+            for name, array in layer.buffers().items()
+        ]
 
-        The file is written to a temporary file in the same folder and then renamed over
-        ``path`` (``os.replace``), so ``path`` always holds either the old weights or all of
-        the new ones, even if the program is killed meanwhile. It is written exactly at
-        ``path``: no ``.npz`` suffix is added.
+    def save_weights(self, path) -> None:
+        """Write every parameter and buffer to the ``.npz`` file ``path``, keyed by its name.
+
+        Keys are those of :meth:`named_parameters` and :meth:`named_buffers` (``"0.W"``,
+        ``"1.running_mean"``). The file is written to a temporary file in the same folder and
+        then renamed over ``path`` (``os.replace``), so ``path`` always holds either the old
+        weights or all of the new ones, even if the program is killed meanwhile. It is written
+        exactly at ``path``: no ``.npz`` suffix is added.
 
         Raises:
             ValueError: two parameters share a name, or one holds Python objects.
         """
         path = os.fspath(path)
-        arrays = self._named_parameter_dict()
-        for name, p in arrays.items():
-            if p.dtype.hasobject:
+        arrays = self._named_arrays()
+        for name, array in arrays.items():
+            if array.dtype.hasobject:
                 raise ValueError(
                     f"save_weights: expected numeric parameters, received {name!r} of dtype "
-                    f"{p.dtype}"
+                    f"{array.dtype}"
                 )
         folder, base = os.path.split(os.path.abspath(path))
         tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
         try:
             with open(tmp, "xb") as f:
-                np.savez(f, **{name: p.data for name, p in arrays.items()})
+                np.savez(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -116,12 +125,12 @@ class Sequential:
                 os.remove(tmp)
 
     def load_weights(self, path) -> None:
-        """Load parameters written by :meth:`save_weights`, in place, all or nothing.
+        """Load parameters and buffers written by :meth:`save_weights`, in place, all or nothing.
 
-        Every name, shape and dtype in the file must match this model's parameters; any
-        difference raises before a single parameter is changed. The file is read with
-        ``allow_pickle=False``: an entry holding pickled Python objects is refused, and
-        nothing in the file is ever executed.
+        Every name, shape and dtype in the file must match this model's; any difference raises
+        before a single array is changed. The file is read with ``allow_pickle=False``: an
+        entry holding pickled Python objects is refused, and nothing in the file is ever
+        executed.
 
         Raises:
             ValueError: naming the file and, for a mismatch, the parameter with what was
@@ -129,19 +138,20 @@ class Sequential:
                 ``.npz`` archive (truncated, corrupt, a pickle).
         """
         path = os.fspath(path)
-        arrays = _read_weights(path, self._named_parameter_dict())
-        for name, p in self._named_parameter_dict().items():
-            p.data[...] = arrays[name]
+        targets = self._named_arrays()
+        for name, array in _read_weights(path, targets).items():
+            targets[name][...] = array
 
-    def _named_parameter_dict(self) -> dict[str, Parameter]:
+    def _named_arrays(self) -> dict[str, np.ndarray]:
+        """Every parameter's data and every buffer, by unique name: what a weights file holds."""
         named = {}
-        for name, p in self.named_parameters():
+        for name, array in [(n, p.data) for n, p in self.named_parameters()] + self.named_buffers():
             if name in named:
                 raise ValueError(
                     f"Sequential: expected unique parameter names within a layer, "
                     f"received {name!r} twice"
                 )
-            named[name] = p
+            named[name] = array
         return named
 
     def train(self) -> Sequential:
@@ -167,8 +177,8 @@ class Sequential:
 _NPY_HEADER_ALLOWANCE = 1 << 16
 
 
-def _read_weights(path: str, params: dict[str, Parameter]) -> dict[str, np.ndarray]:
-    """Read and check every entry of a weights file against ``params``; modify nothing."""
+def _read_weights(path: str, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check every entry of a weights file against the arrays ``params``; modify nothing."""
     with open(path, "rb") as f:
         magic = f.read(2)
     if magic != b"PK":
@@ -199,10 +209,10 @@ def _read_weights(path: str, params: dict[str, Parameter]) -> dict[str, np.ndarr
         for name, p in params.items():
             member = f"{name}.npy" if f"{name}.npy" in npz.zip.namelist() else name
             size = npz.zip.getinfo(member).file_size
-            if size > p.data.nbytes + _NPY_HEADER_ALLOWANCE:
+            if size > p.nbytes + _NPY_HEADER_ALLOWANCE:
                 raise ValueError(
                     f"load_weights: {path!r}: parameter {name!r}: expected shape {p.shape}, "
-                    f"dtype {p.dtype} ({p.data.nbytes} bytes), received an entry of {size} bytes"
+                    f"dtype {p.dtype} ({p.nbytes} bytes), received an entry of {size} bytes"
                 )
             try:
                 array = npz[name]
