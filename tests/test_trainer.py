@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from test_layers import Scale
 
 from tinynet import (
     L2,
@@ -9,7 +10,6 @@ from tinynet import (
     History,
     Layer,
     Normal,
-    Parameter,
     ProgressBar,
     Sequential,
     SoftmaxCrossEntropy,
@@ -216,23 +216,6 @@ def test_evaluate_matches_a_direct_computation_and_chunks_do_not_matter():
     )
     assert whole["accuracy"] == chunked["accuracy"] == np.mean(scores.argmax(1) == y)
     np.testing.assert_array_equal(trainer.predict(X), scores.argmax(1))
-
-
-class Scale(Layer):
-    def __init__(self, features):
-        super().__init__()
-        self.s = Parameter(np.ones(features), "s")
-
-    def forward(self, x):
-        self.x = x
-        return x * self.s.data
-
-    def backward(self, grad_out):
-        self.s.grad = (grad_out * self.x).sum(axis=0)
-        return grad_out * self.s.data
-
-    def parameters(self):
-        return [self.s]
 
 
 def test_a_user_layer_trains_inside_sequential():
