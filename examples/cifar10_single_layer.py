@@ -49,7 +49,7 @@ from tinynet import (
     StepDecay,
     Trainer,
 )
-from tinynet.datasets import DownloadError, Standardizer, load_cifar10
+from tinynet.datasets import DownloadError, load_cifar10
 from tinynet.plotting import plot_class_templates, plot_learning_curves
 
 # The report's four settings and the accuracies it reports (train, validation, test).
@@ -212,7 +212,7 @@ def bonus_callbacks(args) -> list:
 def early_stopping_results(trainer, data) -> dict:
     """The accuracies and costs of the restored best epoch (not of the last one trained)."""
     (stopper,) = [cb for cb in trainer.callbacks if isinstance(cb, EarlyStopping)]
-    train, val = trainer.evaluate(*data["train"]), trainer.evaluate(*data["val"])
+    train, val = trainer.evaluate(*data.train), trainer.evaluate(*data.val)
     return {
         "train_accuracy": train["accuracy"],
         "val_accuracy": val["accuracy"],
@@ -262,14 +262,7 @@ def load_data(args):
         {"all_batches": True, "n_validation": N_VALIDATION_ALL_BATCHES} if args.all_batches else {}
     )
     data = load_cifar10(args.data, download=not args.no_download, progress=not args.quiet, **split)
-    scaler = Standardizer(dtype=np.float32 if args.float32 else np.float64)
-    X_train = scaler.fit_transform(data.X_train)
-    return {
-        "train": (X_train, data.y_train),
-        "val": (scaler.transform(data.X_val), data.y_val),
-        "test": (scaler.transform(data.X_test), data.y_test),
-        "label_names": data.label_names,
-    }
+    return data.standardized(np.float32 if args.float32 else np.float64)
 
 
 def title_of(hp: dict) -> str:
@@ -298,14 +291,14 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
     callbacks = [bar, *bonus_callbacks(args)]
     trainer = Trainer(model, loss, SGD(model.parameters(), lr=hp["eta"]), callbacks=callbacks)
     history = trainer.fit(
-        *data["train"],
+        *data.train,
         epochs=hp["n_epochs"],
         batch_size=hp["n_batch"],
-        validation_data=data["val"],
+        validation_data=data.val,
         shuffle=args.shuffle,
         rng=seed,
     )
-    test = trainer.evaluate(*data["test"])
+    test = trainer.evaluate(*data.test)
     row = {
         "config": config,
         **hp,
@@ -316,7 +309,7 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
         "final_train_cost": history.history["cost"][-1],
         "final_val_cost": history.history["val_cost"][-1],
         "seconds": round(time.perf_counter() - start, 3),
-        "n_train": len(data["train"][1]),
+        "n_train": len(data.train[1]),
         "loss": args.loss,
         "shuffle": args.shuffle,
         "lr_decay": args.lr_decay,
@@ -330,7 +323,7 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
         plot_class_templates(
             dense.W.data,
             out / f"config{config}_templates.png",
-            class_names=data["label_names"],
+            class_names=data.label_names,
             title=f"class templates, {title_of(hp)}",
         )
     return row

@@ -52,7 +52,7 @@ from tinynet import (
     Trainer,
     Zeros,
 )
-from tinynet.datasets import DownloadError, Standardizer, load_cifar10
+from tinynet.datasets import DownloadError, load_cifar10
 from tinynet.plotting import plot_learning_curves
 
 DEFAULT_LAM = 0.001  # what --search picks on the real data (validation accuracy 0.523)
@@ -111,7 +111,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def load_data(args) -> dict:
+def load_data(args):
     """All five training batches (the last ``n_validation`` for validation), standardised."""
     data = load_cifar10(
         args.data,
@@ -120,12 +120,7 @@ def load_data(args) -> dict:
         download=not args.no_download,
         progress=not args.quiet,
     )
-    scaler = Standardizer()
-    return {
-        "train": (scaler.fit_transform(data.X_train), data.y_train),
-        "val": (scaler.transform(data.X_val), data.y_val),
-        "test": (scaler.transform(data.X_test), data.y_test),
-    }
+    return data.standardized()
 
 
 def build_model(lam: float, hidden: int, rng: np.random.Generator) -> Sequential:
@@ -141,7 +136,7 @@ def build_model(lam: float, hidden: int, rng: np.random.Generator) -> Sequential
 def train_one(data, config: str, lam: float, cycles: int, args) -> tuple[dict, Trainer]:
     """Train ``cycles`` whole cycles with one lambda; returns its row of results.json."""
     start = time.perf_counter()
-    X, y = data["train"]
+    X, y = data.train
     n_s = 2 * (len(X) // N_BATCH)
     steps_per_epoch = math.ceil(len(X) / N_BATCH)
     epochs = math.ceil(2 * n_s * cycles / steps_per_epoch)  # CyclicLR stops at the last cycle
@@ -152,8 +147,8 @@ def train_one(data, config: str, lam: float, cycles: int, args) -> tuple[dict, T
         ProgressBar(disable=args.quiet, desc=f"{config} (lambda={lam:.3g})"),
     ]
     trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), ETA_MIN), callbacks)
-    history = trainer.fit(X, y, epochs=epochs, batch_size=N_BATCH, validation_data=data["val"])
-    test = trainer.evaluate(*data["test"])
+    history = trainer.fit(X, y, epochs=epochs, batch_size=N_BATCH, validation_data=data.val)
+    test = trainer.evaluate(*data.test)
     row = {
         "config": config,
         "lam": lam,

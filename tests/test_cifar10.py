@@ -319,6 +319,24 @@ def test_load_cifar10_default_split(tmp_path):
         assert "train=(7, 3072)" in repr(data)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_standardized_split_uses_the_training_statistics(tmp_path, dtype):
+    write_fake_cifar(tmp_path / "cifar-10-batches-py", sizes=(40, 30, 7, 7, 7, 20))
+    raw = load_cifar10(tmp_path, download=False)
+    data = raw.standardized(dtype)
+    mean = raw.X_train.astype(np.float64).mean(axis=0)
+    std = raw.X_train.astype(np.float64).std(axis=0)
+    for name in ("X_train", "X_val", "X_test"):
+        X = getattr(data, name)
+        assert X.dtype == dtype and X.shape == getattr(raw, name).shape
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(X, (getattr(raw, name) - mean) / std, rtol=rtol, atol=rtol)
+    assert data.y_val is raw.y_val and data.label_names == raw.label_names
+    X, y = data.train
+    assert X is data.X_train and y is data.y_train
+    assert data.val[0] is data.X_val and data.test[1] is data.y_test
+
+
 @pytest.mark.parametrize("sizes", [(7, 7, 7, 7, 7, 5), (3, 8, 2, 9, 4, 5)])
 def test_load_cifar10_all_batches(tmp_path, sizes):
     arrays = write_fake_cifar(tmp_path / "cifar-10-batches-py", sizes=sizes)

@@ -130,24 +130,8 @@ def fake_root(tmp_path):
 
 def test_custom_run_writes_figures_and_matches_an_independent_loop(fake_root, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = [
-        "--data",
-        str(fake_root),
-        "--out",
-        str(out),
-        "--lam",
-        "0.1",
-        "--eta",
-        "0.01",
-        "--epochs",
-        "3",
-        "--batch-size",
-        "50",
-        "--seed",
-        "7",
-        "--quiet",
-        "--no-download",
-    ]
+    options = "--lam 0.1 --eta 0.01 --epochs 3 --batch-size 50 --seed 7 --quiet --no-download"
+    argv = ["--data", str(fake_root), "--out", str(out), *options.split()]
     assert load_example().main(argv) == 0
     assert "| custom |" in capsys.readouterr().out
     (run,) = json.loads((out / "results.json").read_text())["runs"]
@@ -170,18 +154,8 @@ def test_custom_run_writes_figures_and_matches_an_independent_loop(fake_root, tm
 
 def test_seeds_report_mean_and_spread(fake_root, tmp_path):
     out = tmp_path / "out"
-    argv = [
-        "--data",
-        str(fake_root),
-        "--out",
-        str(out),
-        "--config",
-        "4",
-        "--seeds",
-        "3",
-        "--quiet",
-        "--no-download",
-    ]
+    options = "--config 4 --seeds 3 --quiet --no-download"
+    argv = ["--data", str(fake_root), "--out", str(out), *options.split()]
     example = load_example()
     example.CONFIGS[4] = {**example.CONFIGS[4], "n_epochs": 2}  # keep the test short
     assert example.main(argv) == 0

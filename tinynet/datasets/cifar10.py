@@ -291,8 +291,8 @@ def _load_concatenated(paths):
 class CIFAR10Split:
     """Train / validation / test arrays of CIFAR-10, as returned by :func:`load_cifar10`.
 
-    ``X_*`` are uint8 of shape (N, 3072) (convert once with :class:`Standardizer`), ``y_*`` are
-    int64 of shape (N,), ``label_names`` the 10 class names.
+    ``X_*`` are uint8 of shape (N, 3072) (convert once with :meth:`standardized` or a
+    :class:`Standardizer`), ``y_*`` are int64 of shape (N,), ``label_names`` the 10 class names.
     """
 
     X_train: np.ndarray
@@ -302,6 +302,38 @@ class CIFAR10Split:
     X_test: np.ndarray
     y_test: np.ndarray
     label_names: list
+
+    @property
+    def train(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X_train, y_train)``, e.g. for ``trainer.fit(*data.train, ...)``."""
+        return self.X_train, self.y_train
+
+    @property
+    def val(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X_val, y_val)``, e.g. for ``validation_data=data.val``."""
+        return self.X_val, self.y_val
+
+    @property
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X_test, y_test)``, e.g. for ``trainer.evaluate(*data.test)``."""
+        return self.X_test, self.y_test
+
+    def standardized(self, dtype=np.float64) -> CIFAR10Split:
+        """The same split with every X standardised by the *training* set's statistics.
+
+        ``X -> (X - mean) / std`` per dimension, with mean and std of ``X_train``
+        (:class:`Standardizer`), in ``dtype``; labels and names are shared, not copied.
+
+        Example::
+
+            >>> data = load_cifar10().standardized()       # float64, (10000, 3072) each
+            >>> history = trainer.fit(*data.train, validation_data=data.val)
+        """
+        scaler = Standardizer(dtype).fit(self.X_train)
+        X_train, X_val, X_test = map(scaler.transform, (self.X_train, self.X_val, self.X_test))
+        return CIFAR10Split(
+            X_train, self.y_train, X_val, self.y_val, X_test, self.y_test, self.label_names
+        )
 
     def __repr__(self):
         return (
