@@ -84,3 +84,37 @@ def test_model_check_flags_a_wrong_layer():
         model, SoftmaxCrossEntropy(), rng.standard_normal((5, 4)), np.array([0, 1, 2, 1, 0])
     )
     assert errors["0.b"] > 0.1 and errors["0.W"] < 1e-7
+
+
+class Flatten(Layer):
+    """A user's layer whose forward returns a view of its input."""
+
+    def forward(self, x):
+        self._shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, grad_out):
+        return grad_out.reshape(self._shape)
+
+
+class Identity(Layer):
+    def forward(self, x):
+        return x
+
+    def backward(self, grad_out):
+        return grad_out
+
+
+@pytest.mark.parametrize("layer", [Flatten(), Identity()], ids=["flatten", "identity"])
+def test_layers_returning_their_input_or_a_view_of_it_pass(layer):
+    """The checker perturbs x in place: outputs that alias x must be copied before it does."""
+    x = np.random.default_rng(3).standard_normal((4, 2, 3))
+    errors = assert_layer_gradients(layer, x)
+    assert errors["x"] < 1e-9
+
+
+def test_non_float64_input_messages_say_what_was_received():
+    with pytest.raises(TypeError, match="received int64"):
+        check_layer_gradients(Identity(), np.ones((2, 3), dtype=np.int64))
+    with pytest.raises(TypeError, match="as a float64 numpy array, received list"):
+        check_layer_gradients(Identity(), [[1.0, 2.0]])

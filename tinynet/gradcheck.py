@@ -70,7 +70,7 @@ def numerical_gradient_array(
         x[idx] = old + h
         out_plus = np.array(forward(), dtype=np.float64)
         x[idx] = old - h
-        out_minus = forward()
+        out_minus = np.array(forward(), dtype=np.float64)  # a copy: forward may return a view of x
         x[idx] = old
         grad[idx] = np.sum((out_plus - out_minus) * G) / (2 * h)
     return grad
@@ -88,11 +88,16 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray:
 
 
 def _require_float64(what: str, array) -> None:
-    dtype = getattr(array, "dtype", None)
-    if dtype != np.float64:
+    if not isinstance(array, np.ndarray):
         raise TypeError(
-            f"gradient check: expected {what} of dtype float64, received {dtype} "
-            "(float32 differences are ~1e-2 noise; use .astype(np.float64))"
+            f"gradient check: expected {what} as a float64 numpy array, "
+            f"received {type(array).__name__}"
+        )
+    if array.dtype != np.float64:
+        raise TypeError(
+            f"gradient check: expected {what} of dtype float64, received {array.dtype} "
+            "(finite differences need float64: in float32 they are ~1e-2 noise; "
+            "use .astype(np.float64))"
         )
 
 
@@ -141,7 +146,7 @@ def _compare_layer(layer, x, h, seed) -> list[_Comparison]:
     x = np.array(x, dtype=np.float64)
     G = np.random.default_rng(seed).standard_normal(np.shape(layer.forward(x)))
     grad_x = layer.backward(G)
-    analytic = [grad_x] + [None if p.grad is None else np.array(p.grad) for p in params]
+    analytic = [None if a is None else np.array(a) for a in [grad_x] + [p.grad for p in params]]
 
     arrays = [x] + [p.data for p in params]
     names = ["x"] + _unique_names(params)
