@@ -107,6 +107,30 @@ def test_dense_rejects_non_generator_rng():
         Dense(2, 2, rng=42)
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"regularizer": 0.1}, TypeError, r"expected a Regularizer such as L2\(0.1\).*float 0.1"),
+        ({"weight_init": "normal"}, TypeError, r"expected weight_init to be an initialiser.*str"),
+        (
+            {"weight_init": lambda shape, rng, dtype: np.zeros(shape[0])},
+            ValueError,
+            r"Dense\(4 -> 3\): expected weight_init to return an array of shape \(4, 3\) and "
+            r"dtype float64, received shape \(4,\) and dtype float64",
+        ),
+        (
+            {"bias_init": lambda shape, rng, dtype: np.zeros(shape, dtype=np.float32)},
+            ValueError,
+            "expected bias_init to return .* received shape \\(3,\\) and dtype float32",
+        ),
+        ({"bias_init": lambda shape, rng, dtype: 0.0}, ValueError, "received float"),
+    ],
+)
+def test_dense_refuses_a_bad_regularizer_or_initialiser(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Dense(4, 3, **kwargs)
+
+
 def test_backward_before_forward_is_an_error():
     with pytest.raises(RuntimeError, match="before forward"):
         Dense(2, 2).backward(np.ones((1, 2)))
@@ -158,6 +182,8 @@ def test_initializers_shapes_and_values():
 def test_sequential_rejects_non_layers():
     with pytest.raises(TypeError, match="expected a Layer at position 1, received str"):
         Sequential([Dense(2, 2), "relu"])
+    with pytest.raises(TypeError, match=r"received a single Dense; write Sequential\(\[layer"):
+        Sequential(Dense(2, 2))
 
 
 SHAPES = [(1, 1), (4, 5), (7, 12), (3, 20)]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tinynet import SGD, Adam, Dense, Optimizer, Parameter
+from tinynet import SGD, Adam, Dense, Optimizer, Parameter, Sequential
 
 
 def test_sgd_updates_in_place_and_skips_parameters_without_gradient():
@@ -28,6 +28,13 @@ def test_optimizer_rejects_non_parameters_and_empty_lists():
         SGD([np.zeros(3)], lr=0.1)
     with pytest.raises(ValueError, match="at least one parameter"):
         SGD([], lr=0.1)
+
+
+def test_optimizer_built_on_the_model_instead_of_its_parameters_gets_a_hint():
+    model = Sequential([Dense(2, 2)])
+    for wrong in (model, model.parameters):
+        with pytest.raises(TypeError, match=r"did you mean model.parameters\(\)\?"):
+            SGD(wrong, lr=0.1)
 
 
 def test_user_optimizer_keeps_state_per_parameter():

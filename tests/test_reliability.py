@@ -19,8 +19,10 @@ from hypothesis.extra import numpy as hnp
 from tinynet import (
     L2,
     SGD,
+    BatchNorm,
     Callback,
     Dense,
+    Dropout,
     EarlyStopping,
     GradientCheckError,
     Layer,
@@ -168,13 +170,89 @@ def test_three_dimensional_X_into_dense_names_the_layer_and_both_shapes():
         ValueError, match=r"Dense\(12 -> 4\): expected input of shape \(N, 12\), received"
     ):
         trainer.fit(X3, Y12, batch_size=4)
-    assert isinstance(events.end_logs["error"], ValueError)  # on_train_end still ran
+    assert not events.began  # found by the label check's one-sample forward, before training
 
 
-def test_labels_out_of_range_are_refused():
+@pytest.mark.parametrize("bad", [7, 4, -1])
+def test_labels_out_of_range_are_refused_before_any_step(bad):
+    """A bad label in the last batch is found before the first step, not after nine."""
+    model, trainer = build()
+    X, y = make_problem(0, n=100)
+    y[95] = bad
+    before = snapshot(model)
+    with pytest.raises(
+        ValueError,
+        match=rf"Trainer.fit: expected labels in \[0, 4\) for the model's 4 class scores, "
+        rf"received {bad} \(sample 95\)",
+    ):
+        trainer.fit(X, y, batch_size=10)
+    assert trainer.history.batch_loss == []
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+
+
+def test_validation_labels_out_of_range_are_refused_before_training():
+    events = Events()
+    _, trainer = build(callbacks=[events])
+    with pytest.raises(ValueError, match=r"validation_data: expected labels in \[0, 4\)"):
+        trainer.fit(X12, Y12, validation_data=(X12, np.full(8, 9)))
+    assert not events.began
+
+
+def test_the_label_check_draws_nothing_from_a_dropout_rng():
+    """It reads the number of classes in evaluation mode, so the only draws from a dropout
+    layer's generator are the masks of the training steps."""
+    rng = np.random.default_rng(3)
+    model = Sequential([Dropout(0.5, rng=rng), Dense(12, 4, rng=rng)])
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    trainer.fit(X12, Y12, epochs=1, batch_size=4)
+    expected = np.random.default_rng(3)
+    Dense(12, 4, rng=expected)
+    expected.random((4, 12)), expected.random((4, 12))  # the two batches' masks
+    assert rng.bit_generator.state == expected.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"shuffle": "yes"}, TypeError, "expected shuffle True or False, received 'yes'"),
+        (
+            {"shuffle": True, "rng": "abc"},
+            TypeError,
+            "expected rng to be a numpy.random.Generator, an integer seed or None, received 'abc'",
+        ),
+        ({"shuffle": True, "rng": 1.5}, TypeError, "received 1.5"),
+    ],
+)
+def test_fit_refuses_bad_shuffle_arguments(kwargs, error, match):
     _, trainer = build()
-    with pytest.raises(ValueError, match=r"expected labels in \[0, 4\), received 7"):
-        trainer.fit(X12, np.where(Y12 == Y12[0], 7, Y12))
+    with pytest.raises(error, match=match):
+        trainer.fit(X12, Y12, **kwargs)
+
+
+def test_predict_checks_its_input():
+    _, trainer = build()
+    with pytest.raises(ValueError, match="Trainer.predict: expected at least one sample"):
+        trainer.predict(np.zeros((0, 12)))
+    with pytest.raises(TypeError, match="Trainer.predict: expected X as a numpy array"):
+        trainer.predict([[0.0] * 12])
+    assert trainer.predict(X12).shape == (8,)
+
+
+def test_trainer_refuses_an_optimizer_of_another_model():
+    model, other = Sequential([Dense(12, 4)]), Sequential([Dense(12, 4)])
+    with pytest.raises(ValueError, match=r"expected an optimizer built on this model's param"):
+        Trainer(model, SoftmaxCrossEntropy(), SGD(other.parameters(), lr=0.1))
+    # a subset (some parameters frozen) is fine
+    Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters()[:1], lr=0.1))
+
+
+def test_trainer_refuses_a_single_callback_with_a_hint():
+    model = Sequential([Dense(12, 4)])
+    with pytest.raises(TypeError, match=r"received a single ProgressBar; write callbacks=\["):
+        Trainer(
+            model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1), callbacks=ProgressBar()
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -228,6 +306,29 @@ def test_divergence_stops_at_the_first_nonfinite_loss_and_keeps_the_history():
     assert len(history.history["val_loss"]) == error.epoch
     assert events.end_logs == {"diverged": True}
     assert model.training
+
+
+def test_divergence_takes_no_step_from_the_nonfinite_batch():
+    """The parameters stay those before the batch whose loss was not finite."""
+    X, y = make_problem(0, n=30)
+    model = Sequential([Dense(12, 4, rng=np.random.default_rng(0))])
+    loss = PoisonedLoss()
+    kept = {}
+
+    class KeepBefore(Callback):
+        def on_batch_begin(self, batch, logs=None):
+            kept.update(snapshot(self.trainer.model))
+
+    trainer = Trainer(
+        model,
+        loss,
+        SGD(model.parameters(), lr=0.1),
+        callbacks=[PoisonAt(loss, 1, 2, math.nan), KeepBefore()],
+    )
+    with pytest.raises(TrainingDiverged):
+        trainer.fit(X, y, epochs=3, batch_size=10)
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, kept[name], err_msg=name)
 
 
 class PoisonedLoss(Loss):
@@ -332,11 +433,14 @@ def test_interrupt_from_a_callback_keeps_history_and_calls_on_train_end(was_trai
 
 def test_interrupt_during_evaluation_leaves_the_model_in_its_mode():
     X, y = make_problem(0, n=20)
-    calls = {"eval": 0}
+    calls = {"eval": 0, "train": 0}
 
     class InterruptInEval(Layer):
+        """Interrupts the first evaluation after a training step: the end of epoch 0."""
+
         def forward(self, x):
-            if not self.training:
+            calls["train"] += self.training
+            if not self.training and calls["train"]:
                 calls["eval"] += 1
                 raise KeyboardInterrupt
             return x
@@ -354,6 +458,25 @@ def test_interrupt_during_evaluation_leaves_the_model_in_its_mode():
     assert calls["eval"] == 1 and len(trainer.history.batch_loss) == 2
     assert model.training and all(layer.training for layer in model.layers)
     assert events.end_logs == {"interrupted": True}
+
+
+class InterruptOnTrainBegin(Callback):
+    def on_train_begin(self, logs=None):
+        raise KeyboardInterrupt
+
+
+def test_interrupt_from_on_train_begin_still_cleans_up():
+    """The callbacks that began are ended (the bar closes), and the model's mode comes back;
+    a callback whose on_train_begin never ran is not ended."""
+    events, bar, late = Events(), ProgressBar(disable=True), Events()
+    model, trainer = build(callbacks=[bar, events, InterruptOnTrainBegin(), late])
+    model.eval()
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(X12, Y12)
+    assert events.end_logs == {"interrupted": True}
+    assert bar._bar is None
+    assert not late.began and late.end_logs is None
+    assert not model.training and not any(layer.training for layer in model.layers)
 
 
 def test_a_caught_interrupt_lets_training_continue_from_where_it_was():
@@ -712,6 +835,34 @@ def test_early_stopping_restores_the_best_weights_after_divergence():
         trainer.fit(X, y, epochs=100, batch_size=10)
     assert stopper.best_epoch is not None
     assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+def test_early_stopping_restores_batch_norm_running_statistics_too():
+    """The best epoch's model is its parameters and its buffers: both come back."""
+    X, y = make_problem(0, n=40)
+    values = [1.0, 0.5, 2.0, 3.0]  # best at epoch 1
+    kept = {}
+
+    class Keep(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                kept.update({k: a.copy() for k, a in self.trainer.model.state_dict().items()})
+
+    rng = np.random.default_rng(0)
+    model = Sequential([Dense(12, 6, rng=rng), BatchNorm(6), Dense(6, 4, rng=rng)])
+    stopper = EarlyStopping(patience=5, restore_best_weights=True)
+    trainer = Trainer(
+        model,
+        SoftmaxCrossEntropy(),
+        SGD(model.parameters(), lr=0.1),
+        callbacks=[Script("val_loss", values), Keep(), stopper],
+    )
+    trainer.fit(X, y, epochs=4, batch_size=10, validation_data=(X, y))
+    assert stopper.best_epoch == 1
+    state = model.state_dict()
+    assert sorted(state) == sorted(kept) and "1.running_mean" in state
+    for name, array in state.items():
+        np.testing.assert_array_equal(array, kept[name], err_msg=name)
 
 
 @pytest.mark.parametrize(

@@ -220,10 +220,11 @@ class EarlyStopping(Callback):
     (below it for mode min, above it for max; NaN never improves). After ``patience``
     epochs in a row without improvement, training stops at the end of that epoch.
 
-    With ``restore_best_weights=True`` a copy of the parameters of the best epoch is kept in
-    memory and copied back into the model (in place) when training ends, however it ends:
-    stopped early, out of epochs, diverged or interrupted. (Keras restores only when it stops
-    early; here the model you are left with is always the best one seen.)
+    With ``restore_best_weights=True`` a copy of the best epoch's parameters and buffers
+    (batch norm's running statistics: ``model.state_dict()``) is kept in memory and copied
+    back into the model (in place) when training ends, however it ends: stopped early, out
+    of epochs, diverged or interrupted. (Keras restores only when it stops early; here the
+    model you are left with is always the best one seen.)
 
     Args:
         monitor: the epoch log to watch, e.g. ``"val_loss"``.
@@ -287,7 +288,7 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = {
-                    name: p.data.copy() for name, p in self.trainer.model.named_parameters()
+                    name: array.copy() for name, array in self.trainer.model.state_dict().items()
                 }
             return
         self.wait += 1
@@ -297,8 +298,8 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
-            for name, p in self.trainer.model.named_parameters():
-                p.data[...] = self.best_weights[name]
+            for name, array in self.trainer.model.state_dict().items():
+                array[...] = self.best_weights[name]
 
     def __repr__(self) -> str:
         return (

@@ -125,16 +125,36 @@ class Dense(Layer):
                 f"{self.name}: expected rng to be a numpy.random.Generator, "
                 f"received {type(rng).__name__}"
             )
-        weight_init = XavierNormal() if weight_init is None else weight_init
-        bias_init = Zeros() if bias_init is None else bias_init
         dtype = np.dtype(dtype)
         shape_w, shape_b = (self.in_features, self.out_features), (self.out_features,)
         # W is kept in Fortran order, the layout of its gradient (see backward): the
         # optimizer's and the regulariser's element-wise updates then run over one layout.
-        w = np.asfortranarray(weight_init(shape_w, rng, dtype))
+        w = np.asfortranarray(self._initial("weight_init", weight_init, shape_w, rng, dtype))
         self.W = Parameter(w, "W", regularizer=regularizer)
-        self.b = Parameter(bias_init(shape_b, rng, dtype), "b")
+        self.b = Parameter(self._initial("bias_init", bias_init, shape_b, rng, dtype), "b")
         self._x: np.ndarray | None = None
+
+    def _initial(self, what, init, shape, rng, dtype) -> np.ndarray:
+        """The array ``init(shape, rng, dtype)`` draws (the default initialiser if None)."""
+        if init is None:
+            init = XavierNormal() if what == "weight_init" else Zeros()
+        if not callable(init):
+            raise TypeError(
+                f"{self.name}: expected {what} to be an initialiser such as Normal(0, 0.01), "
+                f"received {type(init).__name__} {init!r}"
+            )
+        array = init(shape, rng, dtype)
+        if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype != dtype:
+            got = (
+                f"shape {array.shape} and dtype {array.dtype}"
+                if isinstance(array, np.ndarray)
+                else type(array).__name__
+            )
+            raise ValueError(
+                f"{self.name}: expected {what} to return an array of shape {shape} and dtype "
+                f"{dtype}, received {got}"
+            )
+        return array
 
     @property
     def name(self) -> str:
@@ -332,9 +352,11 @@ class BatchNorm(Layer):
                     f"received {n}"
                 )
             mean, var = x.mean(axis=0), x.var(axis=0)
-            m = self.momentum
-            self.running_mean = (1 - m) * self.running_mean + m * mean
-            self.running_var = (1 - m) * self.running_var + m * var * (n / (n - 1))
+            m = self.momentum  # in place, so buffers() and state_dict() stay the live arrays
+            self.running_mean *= 1 - m
+            self.running_mean += m * mean
+            self.running_var *= 1 - m
+            self.running_var += m * var * (n / (n - 1))
         else:
             mean, var = self.running_mean, self.running_var
         inv_std = 1 / np.sqrt(var + self.eps)

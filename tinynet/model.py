@@ -31,6 +31,11 @@ class Sequential:
     """
 
     def __init__(self, layers):
+        if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+            raise TypeError(
+                f"Sequential: expected a list of layers, received a single "
+                f"{type(layers).__name__}; write Sequential([layer, ...])"
+            )
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
@@ -105,7 +110,7 @@ class Sequential:
             ValueError: two parameters share a name, or one holds Python objects.
         """
         path = os.fspath(path)
-        arrays = self._named_arrays()
+        arrays = self.state_dict()
         for name, array in arrays.items():
             if array.dtype.hasobject:
                 raise ValueError(
@@ -138,12 +143,20 @@ class Sequential:
                 ``.npz`` archive (truncated, corrupt, a pickle).
         """
         path = os.fspath(path)
-        targets = self._named_arrays()
+        targets = self.state_dict()
         for name, array in _read_weights(path, targets).items():
             targets[name][...] = array
 
-    def _named_arrays(self) -> dict[str, np.ndarray]:
-        """Every parameter's data and every buffer, by unique name: what a weights file holds."""
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter's data and every buffer by name, as in a weights file.
+
+        The arrays themselves, not copies (as in PyTorch): ``{"0.W": W.data, "0.b": b.data,
+        "1.running_mean": ...}``. Copy them to keep a snapshot; write into them with
+        ``array[...] = value`` to restore one.
+
+        Raises:
+            ValueError: two parameters or buffers of one layer share a name.
+        """
         named = {}
         for name, array in [(n, p.data) for n, p in self.named_parameters()] + self.named_buffers():
             if name in named:

@@ -22,6 +22,16 @@ class Optimizer:
     """
 
     def __init__(self, params, lr: float):
+        if not hasattr(params, "__iter__"):
+            hint = (
+                "; did you mean model.parameters()?"
+                if callable(params) or hasattr(params, "parameters")
+                else ""
+            )
+            raise TypeError(
+                f"{type(self).__name__}: expected an iterable of Parameters such as "
+                f"model.parameters(), received {type(params).__name__}{hint}"
+            )
         self.params = list(params)
         for p in self.params:
             if not isinstance(p, Parameter):

@@ -28,6 +28,14 @@ class Parameter:
         self.data = np.asarray(data)
         self.grad: np.ndarray | None = None
         self.name = name
+        if regularizer is not None and not (
+            callable(getattr(regularizer, "penalty", None))
+            and callable(getattr(regularizer, "grad", None))
+        ):
+            raise TypeError(
+                f"Parameter {name!r}: expected a Regularizer such as L2(0.1) (with penalty and "
+                f"grad methods) or None, received {type(regularizer).__name__} {regularizer!r}"
+            )
         self.regularizer = regularizer
 
     @property

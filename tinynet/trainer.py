@@ -14,11 +14,10 @@ from .model import Sequential
 from .optimizers import Optimizer
 
 
-def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a data set: finite X of shape (N, ...) and integer labels y of shape (N,)."""
+def check_inputs(name: str, X) -> np.ndarray:
+    """Validate inputs: a finite, real numeric array X of shape (N, ...) with N >= 1."""
     if not isinstance(X, np.ndarray):
         raise TypeError(f"{name}: expected X as a numpy array, received {type(X).__name__}")
-    y = np.asarray(y)
     if X.ndim < 2:
         raise ValueError(
             f"{name}: expected X of shape (N, features) with samples as rows, "
@@ -26,13 +25,6 @@ def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
         )
     if len(X) == 0:
         raise ValueError(f"{name}: expected at least one sample, received X of shape {X.shape}")
-    if y.shape != (len(X),):
-        raise ValueError(
-            f"{name}: expected labels y of shape ({len(X)},) to match X {X.shape}, "
-            f"received {y.shape}"
-        )
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{name}: expected integer class labels, received dtype {y.dtype}")
     if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
         raise TypeError(f"{name}: expected real numeric X, received dtype {X.dtype}")
     if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
@@ -40,7 +32,32 @@ def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
             f"{name}: expected finite X, received NaN or inf "
             f"(first at sample {int(np.argwhere(~np.isfinite(X))[0, 0])})"
         )
+    return X
+
+
+def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a data set: inputs as :func:`check_inputs` and integer labels y of shape (N,)."""
+    X = check_inputs(name, X)
+    y = np.asarray(y)
+    if y.shape != (len(X),):
+        raise ValueError(
+            f"{name}: expected labels y of shape ({len(X)},) to match X {X.shape}, "
+            f"received {y.shape}"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{name}: expected integer class labels, received dtype {y.dtype}")
     return X, y
+
+
+def check_label_range(name: str, y: np.ndarray, n_classes: int) -> None:
+    """Labels must index the model's ``n_classes`` output scores: 0 <= y < n_classes."""
+    bad = (y < 0) | (y >= n_classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}: expected labels in [0, {n_classes}) for the model's {n_classes} class "
+            f"scores, received {y[i]} (sample {i})"
+        )
 
 
 class TrainingDiverged(FloatingPointError):
@@ -112,7 +129,20 @@ class Trainer:
                     f"Trainer: expected {name} to be a {cls.__name__}, "
                     f"received {type(value).__name__}"
                 )
+        in_model = {id(p) for p in model.parameters()}
+        for p in optimizer.params:
+            if id(p) not in in_model:
+                raise ValueError(
+                    "Trainer: expected an optimizer built on this model's parameters "
+                    f"(model.parameters()), received one that also updates {p!r}, "
+                    "which the model does not have"
+                )
         self.model, self.loss, self.optimizer = model, loss, optimizer
+        if isinstance(callbacks, Callback):
+            raise TypeError(
+                f"Trainer: expected a list of callbacks, received a single "
+                f"{type(callbacks).__name__}; write callbacks=[...]"
+            )
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
@@ -124,9 +154,16 @@ class Trainer:
         self.params: dict = {}
 
     def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
-        """One gradient step on a batch; returns the batch's mean loss (before the step)."""
+        """One gradient step on a batch; returns the batch's mean loss (before the step).
+
+        A NaN or infinite loss takes no step while ``stop_on_nonfinite`` is set (the default):
+        :meth:`fit` then raises :class:`TrainingDiverged`, leaving the parameters as they were
+        before that batch.
+        """
         scores = self.model.forward(xb)
         value = self.loss.forward(scores, yb)
+        if self.stop_on_nonfinite and not math.isfinite(value):
+            return value
         self.model.backward(self.loss.backward(), input_grad=False)
         self.optimizer.step()
         return value
@@ -163,11 +200,12 @@ class Trainer:
             - ``KeyboardInterrupt`` (Ctrl-C, or raised by a callback) is re-raised after
               clean-up; catch it to keep going with what was trained.
 
-            Whatever ends training, once ``on_train_begin`` has run: ``on_train_end`` runs
-            (its logs hold ``"interrupted": True``, ``"diverged": True`` or ``"error": exc``
-            when training did not finish normally), ``trainer.history`` keeps every epoch and
-            batch recorded so far, and the model is put back in the mode it had before
-            ``fit``. The parameters are those after the last step taken; an interrupt that
+            Whatever ends training, from ``on_train_begin`` on: ``on_train_end`` runs for
+            every callback whose ``on_train_begin`` completed (its logs hold
+            ``"interrupted": True``, ``"diverged": True`` or ``"error": exc`` when training
+            did not finish normally), ``trainer.history`` keeps every epoch and batch
+            recorded so far, and the model is put back in the mode it had before ``fit``.
+            The parameters are those after the last step taken; an interrupt that
             lands inside ``optimizer.step()`` may leave some parameters updated and others
             not, so restore a checkpoint (:class:`tinynet.ModelCheckpoint`) if that matters.
         """
@@ -186,8 +224,17 @@ class Trainer:
                     "Trainer.fit: expected validation X with samples of shape "
                     f"{X.shape[1:]} like X {X.shape}, received {validation_data[0].shape}"
                 )
+        self._check_labels(X, y, validation_data)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"Trainer.fit: expected shuffle True or False, received {shuffle!r}")
         if shuffle and not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(rng)
+            try:
+                rng = np.random.default_rng(rng)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    "Trainer.fit: expected rng to be a numpy.random.Generator, an integer "
+                    f"seed or None, received {rng!r}"
+                ) from exc
 
         n = len(X)
         self.history = History()
@@ -207,10 +254,13 @@ class Trainer:
                 getattr(cb, hook)(*args)
 
         was_training = self.model.training
-        self.model.train()
-        call("on_train_begin", {})
         end_logs: dict = {}
+        started = []  # the callbacks whose on_train_begin ran: they get on_train_end
         try:
+            self.model.train()
+            for cb in callbacks:
+                cb.on_train_begin({})
+                started.append(cb)
             self._run_epochs(call, X, y, epochs, batch_size, validation_data, shuffle, rng)
         except KeyboardInterrupt:
             end_logs["interrupted"] = True
@@ -223,8 +273,27 @@ class Trainer:
             raise
         finally:
             self.model._set_training(was_training)
-            call("on_train_end", end_logs)
+            for cb in started:
+                cb.on_train_end(end_logs)
         return self.history
+
+    def _check_labels(self, X, y, validation_data) -> None:
+        """Check the label ranges against the model's number of class scores, before training.
+
+        The number of classes is read from the scores of one sample, in evaluation mode (so a
+        dropout layer draws nothing); a model whose output is not (N, K) is left to its loss.
+        """
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            scores = self.model.forward(X[:1])
+        finally:
+            self.model._set_training(was_training)
+        if getattr(scores, "ndim", None) != 2:
+            return
+        check_label_range("Trainer.fit", y, scores.shape[1])
+        if validation_data is not None:
+            check_label_range("Trainer.fit validation_data", validation_data[1], scores.shape[1])
 
     def _run_epochs(self, call, X, y, epochs, batch_size, validation_data, shuffle, rng):
         """The epoch and batch loop of :meth:`fit`, on arguments it has checked."""
@@ -285,6 +354,7 @@ class Trainer:
 
     def predict(self, X) -> np.ndarray:
         """Predicted class indices (N,), computed in chunks in evaluation mode."""
+        X = check_inputs("Trainer.predict", X)
         was_training = self.model.training
         self.model.eval()
         try:
