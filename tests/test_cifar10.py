@@ -5,6 +5,7 @@ import io
 import os
 import pickle
 import re
+import struct
 import tarfile
 import tempfile
 import urllib.request
@@ -14,6 +15,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+try:  # numpy >= 2
+    from numpy._core.multiarray import _reconstruct
+except ImportError:  # numpy 1.x
+    from numpy.core.multiarray import _reconstruct
 
 from tinynet.datasets import (
     CIFAR10Split,
@@ -233,6 +239,59 @@ def test_hostile_pickle_is_refused_and_never_runs(tmp_path, kind, nested):
     with pytest.raises(ValueError, match="refused"):
         load_label_names(tmp_path)
     assert not marker.exists()
+
+
+class EmptyArrayOfShape:
+    """Pickles as numpy's _reconstruct(ndarray, shape, b'B') with no state after it."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __reduce__(self):
+        return (_reconstruct, (np.ndarray, self.shape, b"B"))
+
+
+class CallsNdarray:
+    """Pickles as a direct call numpy.ndarray(shape, uint8)."""
+
+    def __reduce__(self):
+        return (np.ndarray, ((10, 3072), np.dtype("u1")))
+
+
+@pytest.mark.parametrize("data", [EmptyArrayOfShape((10, 3072)), CallsNdarray()])
+def test_arrays_whose_contents_are_not_in_the_file_are_refused(tmp_path, data):
+    """A few hundred bytes must not pass for a batch of uninitialised memory."""
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps({b"data": data, b"labels": [0] * 10}, protocol=2))
+    assert path.stat().st_size < 1000
+    with pytest.raises(ValueError, match="data_batch_1: not a valid CIFAR-10 pickle"):
+        load_batch(path)
+
+
+def _string(text):
+    data = text.encode()
+    return b"X" + struct.pack("<I", len(data)) + data
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [("numpy._core.numeric", "_frombuffer"), ("_codecs", "encode"), ("numpy", "dtype")],
+)
+def test_a_pickle_cannot_set_attributes_on_the_allowed_globals(tmp_path, module, name):
+    """BUILD with slot state on an allowed global would rename numpy's own function for the
+    rest of the process (numpy's pickling of arrays then fails): refused, nothing changed."""
+    payload = (
+        f"\x80\x02c{module}\n{name}\nN}}".encode("latin1")
+        + _string("__qualname__")
+        + _string("changed")
+        + b"s\x86b0}."
+    )
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(payload)
+    with pytest.raises(ValueError, match="data_batch_1"):
+        load_batch(path)
+    assert pickle.loads(pickle.dumps(np.arange(3), protocol=5)).tolist() == [0, 1, 2]
+    assert np.dtype.__qualname__ == "dtype"
 
 
 def test_codecs_encode_only_for_latin1(tmp_path):

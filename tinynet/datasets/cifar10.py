@@ -86,18 +86,64 @@ def _latin1_encode(text, encoding="utf-8"):
     return text.encode("latin1")
 
 
+class _Allowed:
+    """A global that a pickle may name: calls ``fn`` and nothing else.
+
+    The pickle gets this wrapper, never the function itself, and the wrapper refuses any
+    state (the BUILD opcode), so a file cannot set attributes on numpy's or tinynet's
+    functions and change them for the rest of the process.
+    """
+
+    __slots__ = ("_fn", "_name")
+
+    def __init__(self, fn, name):
+        self._fn, self._name = fn, name
+
+    def __call__(self, *args):
+        return self._fn(*args)
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError(f"refused to set state on the global {self._name!r}")
+
+
+def _not_callable(*args):
+    raise pickle.UnpicklingError("numpy.ndarray may only be named as _reconstruct's first argument")
+
+
+# What the pickle's "numpy.ndarray" resolves to: a token only _empty_array accepts. The class
+# itself would let a pickle call ndarray(shape) and receive uninitialised memory of any size
+# in place of data.
+_ARRAY_CLASS = _Allowed(_not_callable, "numpy.ndarray")
+
+
+def _empty_array(subtype, shape, typecode):
+    # numpy pickles an array as _reconstruct(ndarray, (0,), b'b') followed by a BUILD of its
+    # state (shape, dtype, raw bytes), whose size numpy checks. Only that empty start is
+    # allowed, so every element of an array comes from the file.
+    if subtype is not _ARRAY_CLASS or shape != (0,):
+        raise pickle.UnpicklingError(
+            "numpy _reconstruct is only allowed as numpy writes it: "
+            f"_reconstruct(ndarray, (0,), ...), received shape {shape!r}"
+        )
+    return _reconstruct(np.ndarray, (0,), typecode)
+
+
 # The only globals a CIFAR-10 pickle may name. The real batches need the first three (they were
 # written by Python 2 with numpy < 2); pickles written today by Python 3 with protocol 2 add
-# _codecs.encode, protocol 5 uses _frombuffer, and numpy >= 2 writes numpy._core paths.
+# _codecs.encode, protocol 5 uses _frombuffer (which checks the buffer's size), and
+# numpy >= 2 writes numpy._core paths.
 _ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _latin1_encode,
-    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
-    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    (module, name): _Allowed(fn, f"{module}.{name}")
+    for (module, name), fn in {
+        ("numpy.core.multiarray", "_reconstruct"): _empty_array,
+        ("numpy._core.multiarray", "_reconstruct"): _empty_array,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_encode,
+        ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+        ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    }.items()
 }
+_ALLOWED_GLOBALS[("numpy", "ndarray")] = _ARRAY_CLASS
 
 
 class _RefusedGlobal(pickle.UnpicklingError):
