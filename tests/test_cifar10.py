@@ -428,6 +428,25 @@ def test_missing_files_without_download(tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_without_download_an_archive_put_there_by_hand_is_extracted(tmp_path):
+    """What the not-found message advises works offline: the verified archive is used."""
+    root = tmp_path / "data"
+    root.mkdir()
+    arrays, md5 = make_tarball(root / "cifar-10-python.tar.gz")
+    data = load_cifar10(root, download=False, md5=md5, url="http://unreachable.invalid/x.tgz")
+    np.testing.assert_array_equal(data.X_train, arrays["data_batch_1"][0])
+    assert (root / "cifar-10-python.tar.gz").is_file()  # the user's archive is kept
+
+
+def test_without_download_a_wrong_archive_is_named(tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "cifar-10-python.tar.gz").write_bytes(b"not the archive")
+    with pytest.raises(FileNotFoundError, match=r"does not have md5 .*: replace it"):
+        load_cifar10(root, download=False)
+    assert sorted(os.listdir(root)) == ["cifar-10-python.tar.gz"]
+
+
 def test_default_root_from_environment(tmp_path, monkeypatch):
     arrays = write_fake_cifar(tmp_path / "env" / "cifar-10-batches-py")
     monkeypatch.setenv("TINYNET_DATA", str(tmp_path / "env"))

@@ -423,8 +423,10 @@ def load_cifar10(
         all_batches: use all five training batches (see above).
         n_validation: with ``all_batches=True``, the number of validation samples,
             ``0 < n_validation < 50000``. Not allowed without ``all_batches``.
-        download: download and extract the archive if batches are missing; if False, raise
-            ``FileNotFoundError`` instead.
+        download: download and extract the archive if batches are missing. If False, the
+            network is never used: a verified archive already at
+            ``root/cifar-10-python.tar.gz`` is extracted, and otherwise
+            ``FileNotFoundError`` is raised.
         url, md5: where to download ``cifar-10-python.tar.gz`` from and its md5 checksum.
         progress: show a tqdm progress bar while downloading.
 
@@ -459,12 +461,20 @@ def load_cifar10(
     batches_dir = _batches_dir(root)
     missing = [name for name in needed if not (batches_dir / name).is_file()]
     if missing:
-        if not download:
-            raise FileNotFoundError(
-                f"CIFAR-10 not found: missing {', '.join(missing)} in {batches_dir}. "
-                + _how_to_install(batches_dir)
-                + " Or pass download=True."
+        archive = batches_dir.parent / ARCHIVE_NAME
+        if not download and not (archive.is_file() and _md5_of(archive) == md5):
+            found = (
+                f" The archive at {archive} does not have md5 {md5}: replace it."
+                if archive.is_file()
+                else ""
             )
+            raise FileNotFoundError(
+                f"CIFAR-10 not found: missing {', '.join(missing)} in {batches_dir}.{found} "
+                + _how_to_install(batches_dir)
+                + " Or let tinynet download it (download=True; in the examples, leave out "
+                "--no-download)."
+            )
+        # With download=False, only a verified archive already on disk is extracted.
         batches_dir = download_cifar10(batches_dir, url=url, md5=md5, progress=progress)
         missing = [name for name in needed if not (batches_dir / name).is_file()]
         if missing:
