@@ -134,6 +134,14 @@ def parse_args(argv=None) -> argparse.Namespace:
             parser.error("give either --config or a custom setting, not both")
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, received {args.seeds}")
+    for flag, value, ok, expected in (
+        ("--lam", args.lam, lambda v: v >= 0, ">= 0"),
+        ("--eta", args.eta, lambda v: 0 < v < float("inf"), "> 0"),
+        ("--epochs", args.epochs, lambda v: v >= 1, "at least 1"),
+        ("--batch-size", args.batch_size, lambda v: v >= 1, "at least 1"),
+    ):
+        if value is not None and not ok(value):
+            parser.error(f"{flag} must be {expected}, received {value}")
     return args
 
 
@@ -265,11 +273,23 @@ def load_data(args):
     return data.standardized(np.float32 if args.float32 else np.float64)
 
 
-def title_of(hp: dict) -> str:
-    return (
+LOSS_NAMES = {"softmax": "cross-entropy", "hinge": "multi-class hinge"}
+
+
+def title_of(hp: dict, args) -> str:
+    """The hyper-parameters and any bonus options, e.g. for a figure's title."""
+    title = (
         f"lambda={hp['lam']:g}, eta={hp['eta']:g}, "
         f"n_batch={hp['n_batch']}, n_epochs={hp['n_epochs']}"
     )
+    extras = [f"{LOSS_NAMES[args.loss]} loss"] if args.loss != "softmax" else []
+    extras += ["shuffled"] if args.shuffle else []
+    if args.lr_decay is not None:
+        extras.append(f"eta x{args.lr_decay:g} every {args.decay_every} epochs")
+    extras += ["all batches"] if args.all_batches else []
+    if args.early_stopping is not None:
+        extras.append(f"early stopping (patience {args.early_stopping})")
+    return title + "".join(f", {e}" for e in extras)
 
 
 def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict:
@@ -319,12 +339,17 @@ def train_one(data, config, hp: dict, seed: int, args, out: Path | None) -> dict
         row.update(early_stopping_results(trainer, data))
     if out is not None:
         curves = {**history.history, "lr": history.batch_lr} if args.lr_decay else history
-        plot_learning_curves(curves, out / f"config{config}_curves.png", title=title_of(hp))
+        plot_learning_curves(
+            curves,
+            out / f"config{config}_curves.png",
+            title=title_of(hp, args),
+            loss_name=LOSS_NAMES[args.loss],
+        )
         plot_class_templates(
             dense.W.data,
             out / f"config{config}_templates.png",
             class_names=data.label_names,
-            title=f"class templates, {title_of(hp)}",
+            title=f"class templates, {title_of(hp, args)}",
         )
     return row
 

@@ -152,6 +152,7 @@ def train_one(data, config: str, lam: float, cycles: int, args) -> tuple[dict, T
     row = {
         "config": config,
         "lam": lam,
+        "eta": ETA_MAX,  # the single-layer schema's eta: here the cycle's peak
         "eta_min": ETA_MIN,
         "eta_max": ETA_MAX,
         "n_s": n_s,

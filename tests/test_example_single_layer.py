@@ -106,6 +106,12 @@ def test_help_lists_the_options():
         ["--config", "5"],
         ["--seeds", "0"],
         ["--config", "1", "--lam", "0", "--eta", "0.1", "--epochs", "1", "--batch-size", "10"],
+        ["--lam", "-1", "--eta", "0.1", "--epochs", "1", "--batch-size", "10"],
+        ["--lam", "0", "--eta", "0", "--epochs", "1", "--batch-size", "10"],
+        ["--lam", "0", "--eta", "-0.1", "--epochs", "1", "--batch-size", "10"],
+        ["--lam", "0", "--eta", "0.1", "--epochs", "0", "--batch-size", "10"],
+        ["--lam", "0", "--eta", "0.1", "--epochs", "1", "--batch-size", "0"],
+        ["--search", "--epochs", "0"],
     ],
 )
 def test_bad_arguments_exit_with_a_usage_error(argv):
@@ -122,6 +128,23 @@ def test_missing_data_without_download_is_one_clear_message(tmp_path, capsys):
     assert "CIFAR-10 not found" in capsys.readouterr().err
 
 
+# The schema of every row of results.json, shared by the two-layer example.
+RESULT_KEYS = {
+    "config",
+    "lam",
+    "eta",
+    "n_epochs",
+    "n_batch",
+    "seed",
+    "train_accuracy",
+    "val_accuracy",
+    "test_accuracy",
+    "final_train_cost",
+    "final_val_cost",
+    "seconds",
+}
+
+
 @pytest.fixture
 def fake_root(tmp_path):
     write_fake_cifar(tmp_path / "cifar-10-batches-py", sizes=(230, 120, 120, 5, 5, 90))
@@ -135,6 +158,7 @@ def test_custom_run_writes_figures_and_matches_an_independent_loop(fake_root, tm
     assert load_example().main(argv) == 0
     assert "| custom |" in capsys.readouterr().out
     (run,) = json.loads((out / "results.json").read_text())["runs"]
+    assert RESULT_KEYS <= set(run)
     assert {k: run[k] for k in ("config", "lam", "eta", "n_epochs", "n_batch", "seed")} == {
         "config": "custom",
         "lam": 0.1,

@@ -1,6 +1,9 @@
 """The single-layer example's bonus options, each against an independent numpy loop."""
 
 import json
+import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -194,3 +197,61 @@ def test_bad_bonus_arguments_exit_with_a_usage_error(argv):
 def test_search_accepts_epochs_and_batch_size_alone():
     args = load_example().parse_args(["--search", "--epochs", "5", "--batch-size", "20"])
     assert (args.search, args.epochs, args.batch_size) == (True, 5, 20)
+
+
+def test_figure_titles_name_every_bonus_option():
+    """A figure must say what was run: the loss and each option, beside the hyper-parameters."""
+    example = load_example()
+    argv = ["--config", "3", "--shuffle", "--lr-decay", "0.5", "--decay-every", "2"]
+    args = example.parse_args(argv + ["--all-batches", "--loss", "hinge", "--early-stopping", "3"])
+    title = example.title_of(example.CONFIGS[3], args)
+    assert title == (
+        "lambda=0.1, eta=0.001, n_batch=100, n_epochs=40, multi-class hinge loss, shuffled, "
+        "eta x0.5 every 2 epochs, all batches, early stopping (patience 3)"
+    )
+    plain = example.title_of(example.CONFIGS[3], example.parse_args(["--config", "3"]))
+    assert plain == "lambda=0.1, eta=0.001, n_batch=100, n_epochs=40"
+
+
+# ----------------------------------------------------------------------------------------------
+# On the real data (set TINYNET_DATA to the folder that holds cifar-10-batches-py/)
+
+REAL = os.environ.get("TINYNET_DATA")
+TUTORIAL = Path(__file__).resolve().parents[1] / "docs" / "tutorial.md"
+
+
+@pytest.mark.skipif(not REAL, reason="TINYNET_DATA is not set")
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--shuffle", "--lr-decay", "0.1", "--all-batches", "--early-stopping"],  # the tutorial's
+        ["--loss", "hinge"],
+    ],
+    ids=["tutorial", "hinge"],
+)
+def test_bonus_options_on_real_cifar10_match_an_independent_loop(tmp_path, options):
+    (row,) = run(REAL, tmp_path / "out", ["--config", "3", *options])
+    reference = options + (["5"] if options[-1] == "--early-stopping" else [])  # its default
+    expected = reference_run(REAL, 0.1, 0.001, 40, 100, 12345, reference)
+    for key, value in expected.items():
+        assert row[key] == pytest.approx(value, rel=1e-6), key
+    assert row["test_accuracy"] > 0.35  # both learn: chance is 0.1
+    if "--all-batches" in options:
+        assert row["n_train"] == 49_000
+        # what the tutorial says these options reach on config 3
+        quoted = re.search(r"from\s+([\d.]+)\s+to\s+([\d.]+):", TUTORIAL.read_text()).group(2)
+        assert f"{row['test_accuracy']:.3f}" == quoted
+
+
+@pytest.mark.skipif(not REAL, reason="TINYNET_DATA is not set")
+def test_search_on_real_cifar10_trains_the_best_setting_last(tmp_path):
+    runs = run(REAL, tmp_path / "out", ["--search", "--epochs", "3"])
+    example = load_example()
+    grid, best = runs[:-1], runs[-1]
+    assert len(grid) == len(example.SEARCH_LAMS) * len(example.SEARCH_ETAS)
+    winner = max(grid, key=lambda r: r["val_accuracy"])
+    assert (best["lam"], best["eta"]) == (winner["lam"], winner["eta"])
+    expected = reference_run(REAL, best["lam"], best["eta"], 3, 100, 12345, [])
+    for key, value in expected.items():
+        assert best[key] == pytest.approx(value, rel=1e-6), key
+    assert winner["val_accuracy"] > min(r["val_accuracy"] for r in grid) + 0.05

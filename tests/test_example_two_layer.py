@@ -10,27 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_cifar10 import write_fake_cifar
+from test_example_single_layer import RESULT_KEYS
 
 from tinynet.datasets import Standardizer, load_cifar10
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cifar10_two_layer.py"
 PNG = b"\x89PNG\r\n\x1a\n"
-ROW_KEYS = {
-    "config",
-    "lam",
-    "eta_min",
-    "eta_max",
-    "n_s",
-    "n_epochs",
-    "n_batch",
-    "seed",
-    "train_accuracy",
-    "val_accuracy",
-    "test_accuracy",
-    "final_train_cost",
-    "final_val_cost",
-    "seconds",
-}
+ROW_KEYS = RESULT_KEYS | {"eta_min", "eta_max", "n_s", "cycles"}  # the schema, and the cycle
 
 
 def load_example():

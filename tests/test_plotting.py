@@ -142,3 +142,40 @@ def test_plot_class_templates_errors(tmp_path):
     with pytest.raises(ValueError, match="layout"):
         plot_class_templates(W, tmp_path / "t.png", layout="column")
     assert not (tmp_path / "t.png").exists()
+
+
+def drawn_figure(monkeypatch):
+    """Capture the Figure that the next plot saves."""
+    import tinynet.plotting as plotting
+
+    figures = []
+    save = plotting._save
+    monkeypatch.setattr(plotting, "_save", lambda fig, path: figures.append(fig) or save(fig, path))
+    return figures
+
+
+@pytest.mark.parametrize(
+    "lr, scale",
+    [
+        ([0.01] * 20 + [0.001] * 20 + [0.0001] * 20, "log"),  # step decay by 0.1
+        (list(np.interp(np.arange(60), [0, 30, 60], [1e-5, 1e-1, 1e-5])), "linear"),  # cyclic
+        ([0.1, 0.05], "linear"),
+    ],
+)
+def test_learning_rate_axis_is_log_for_step_schedules_and_linear_for_cycles(
+    tmp_path, monkeypatch, lr, scale
+):
+    figures = drawn_figure(monkeypatch)
+    plot_learning_curves(make_history(lr=lr), tmp_path / "c.png")
+    (ax,) = [ax for ax in figures[0].axes if ax.get_ylabel() == "learning rate"]
+    assert ax.get_yscale() == scale
+
+
+def test_loss_axis_names_the_loss(tmp_path, monkeypatch):
+    figures = drawn_figure(monkeypatch)
+    plot_learning_curves(make_history(), tmp_path / "a.png", loss_name="multi-class hinge")
+    plot_learning_curves(make_history(), tmp_path / "b.png")
+    labels = [[ax.get_ylabel() for ax in fig.axes] for fig in figures]
+    assert "loss (multi-class hinge)" in labels[0] and "loss (cross-entropy)" in labels[1]
+    with pytest.raises(ValueError, match="expected lr_scale 'auto', 'linear' or 'log'"):
+        plot_learning_curves(make_history(), tmp_path / "c.png", lr_scale="symlog")

@@ -27,3 +27,10 @@ def test_tutorial_code_runs_on_real_data(tmp_path, monkeypatch, capsys):
     row = re.search(r"^\| 3 \| 0\.1 \| 0\.001 \| ([\d.]+) \|", TUTORIAL.read_text(), flags=re.M)
     history = namespace["history"]
     assert f"{history.history['accuracy'][-1]:.4f}" == row.group(1)
+    # The two-layer network's numbers, as the tutorial quotes them (to its two decimals).
+    quoted = re.search(r"# accuracy ([\d.]+); training accuracy ([\d.]+)", TUTORIAL.read_text())
+    test_quoted, train_quoted = (float(v) for v in quoted.groups())
+    net_trainer, ns = namespace["net_trainer"], namespace
+    test_accuracy = net_trainer.evaluate(ns["X_test"], ns["y_test"])["accuracy"]
+    assert abs(test_accuracy - test_quoted) < 0.005
+    assert abs(ns["net_history"].history["accuracy"][-1] - train_quoted) < 0.005

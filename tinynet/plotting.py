@@ -26,7 +26,7 @@ __all__ = ["class_templates", "plot_class_templates", "plot_learning_curves"]
 
 # (history key of the training curve, of the validation curve, y-axis label)
 _PANELS = [
-    ("loss", "val_loss", "loss (cross-entropy)"),
+    ("loss", "val_loss", "loss ({loss_name})"),
     ("cost", "val_cost", "cost (loss + regularisation)"),
     ("accuracy", "val_accuracy", "accuracy"),
 ]
@@ -55,14 +55,15 @@ def _save(fig, path):
     return path
 
 
-def plot_learning_curves(history, path, title=None, *, batch_loss=None):
+def plot_learning_curves(
+    history, path, title=None, *, batch_loss=None, loss_name="cross-entropy", lr_scale="auto"
+):
     """Plot loss, cost, accuracy and learning rate per epoch, training against validation.
 
     One panel per quantity present in ``history``: loss (``loss``, ``val_loss``), cost
     (``cost``, ``val_cost``), accuracy (``accuracy``, ``val_accuracy``) and learning rate
-    (``lr``, per epoch or per step; on a log scale when it spans more than a factor of 10).
-    Epochs are numbered from 1: the value at epoch ``e`` is the
-    one measured after ``e`` passes over the training set.
+    (``lr``, per epoch or per step). Epochs are numbered from 1: the value at epoch ``e`` is
+    the one measured after ``e`` passes over the training set.
 
     Args:
         history: a dict of per-epoch lists (Keras-style ``History.history``), or an object with
@@ -73,6 +74,10 @@ def plot_learning_curves(history, path, title=None, *, batch_loss=None):
             ``"lambda=0.1, eta=0.001, n_batch=100, n_epochs=40"``.
         batch_loss: optional training loss of every step (mini-batch), drawn as a light line
             in the loss panel; step ``i`` of ``S`` steps per epoch is at epoch ``(i + 1) / S``.
+        loss_name: what the loss is, for its axis label: ``"loss (cross-entropy)"``.
+        lr_scale: ``"linear"``, ``"log"``, or ``"auto"``: log for a step schedule (at most
+            ten distinct rates spanning more than a factor of 10, e.g. decays by 0.1), linear
+            otherwise, so that a cyclical rate shows its triangles.
 
     Returns:
         The ``Path`` of the saved figure.
@@ -82,6 +87,11 @@ def plot_learning_curves(history, path, title=None, *, batch_loss=None):
         >>> history = {"loss": [2.1, 1.9, 1.8], "val_loss": [2.2, 2.0, 1.95]}
         >>> plot_learning_curves(history, "curves.png", title="eta=0.001")
     """
+    if lr_scale not in ("auto", "linear", "log"):
+        raise ValueError(
+            f"plot_learning_curves: expected lr_scale 'auto', 'linear' or 'log', "
+            f"received {lr_scale!r}"
+        )
     if not isinstance(history, Mapping):
         history = getattr(history, "history", None)
         if not isinstance(history, Mapping):
@@ -99,6 +109,7 @@ def plot_learning_curves(history, path, title=None, *, batch_loss=None):
     panels = []  # (y label, training curve, validation curve)
     epoch_lengths = []
     for train_key, val_key, label in _PANELS:
+        label = label.format(loss_name=loss_name)
         train, val = _as_curve(history, train_key), _as_curve(history, val_key)
         epoch_lengths += [len(curve) for curve in (train, val) if curve is not None]
         if train is not None or val is not None or (train_key == "loss" and steps is not None):
@@ -133,7 +144,10 @@ def plot_learning_curves(history, path, title=None, *, batch_loss=None):
             else:  # one value per step
                 x = np.arange(1, len(train) + 1) * (n_epochs / len(train))
                 ax.plot(x, train, color="C2", label="learning rate (per step)")
-            if train.min() > 0 and train.max() / train.min() > 10:
+            step_schedule = (
+                train.min() > 0 and train.max() / train.min() > 10 and len(np.unique(train)) <= 10
+            )
+            if lr_scale == "log" or (lr_scale == "auto" and step_schedule):
                 ax.set_yscale("log")
         else:
             if label.startswith("loss") and steps is not None:
