@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tinynet import L2, Dense, Layer, Normal, Sequential, SoftmaxCrossEntropy
+from tinynet import L2, Dense, Layer, MultiClassHinge, Normal, Sequential, SoftmaxCrossEntropy
 from tinynet.gradcheck import assert_model_gradients
 
 
@@ -22,6 +22,23 @@ def test_whole_model_cost_gradient_includes_l2(seed, lam, n, d, k):
     model = Sequential([Dense(d, k, regularizer=L2(lam), bias_init=Normal(0, 0.1), rng=rng)])
     x, y = rng.standard_normal((n, d)), rng.integers(0, k, n)
     errors = assert_model_gradients(model, SoftmaxCrossEntropy(), x, y, tol=1e-7)
+    assert set(errors) == {"0.W", "0.b"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_whole_model_hinge_cost_gradient_includes_l2(seed):
+    """The assignment's bonus cost: mean multi-class hinge + lam * ||W||^2.
+
+    Scores are kept at least 1e-3 from every hinge's kink (s_j - s_y + 1 = 0), where
+    centred differences would straddle it."""
+    rng = np.random.default_rng(seed)
+    model = Sequential([Dense(6, 4, regularizer=L2(0.2), bias_init=Normal(0, 0.1), rng=rng)])
+    x, y = rng.standard_normal((8, 6)), rng.integers(0, 4, 8)
+    s = model.forward(x)
+    margins = s - s[np.arange(8), y][:, None] + 1
+    margins[np.arange(8), y] = 1.0
+    assert np.abs(margins).min() > 1e-3
+    errors = assert_model_gradients(model, MultiClassHinge(), x, y, tol=1e-7)
     assert set(errors) == {"0.W", "0.b"}
 
 

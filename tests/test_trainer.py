@@ -241,8 +241,12 @@ def test_progress_bar_can_be_silenced(capsys):
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
     trainer.callbacks = [ProgressBar()]
-    trainer.fit(X, y, epochs=2, batch_size=10)
-    assert "2/2" in capsys.readouterr().err
+    history = trainer.fit(X, y, epochs=2, batch_size=10, validation_data=(X, y))
+    err = capsys.readouterr().err
+    assert "2/2" in err
+    # the postfix shows the latest epoch's numbers
+    assert f"loss={history.history['loss'][-1]:.4f}" in err
+    assert f"val_accuracy={history.history['val_accuracy'][-1]:.4f}" in err
 
 
 @pytest.mark.parametrize(
