@@ -443,12 +443,6 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 20000, 50000])
     parser.add_argument("--scaling-epochs", type=int, default=None, help="default: --epochs")
-    parser.add_argument(
-        "--example-args",
-        nargs=argparse.REMAINDER,
-        default=[],
-        help="extra arguments for the example in the rss part (must come last)",
-    )
     args = parser.parse_args(argv)
     global WAIT_IDLE
     WAIT_IDLE = args.wait_idle

@@ -152,3 +152,21 @@ def test_reaches_50_percent_on_real_cifar10(tmp_path):
     assert (run["n_s"], run["n_epochs"], run["cycles"]) == (900, 12, 3)
     assert run["test_accuracy"] >= 0.50
     assert (out / "curves.png").stat().st_size > 10_000
+
+
+@pytest.mark.skipif(not os.environ.get("TINYNET_DATA"), reason="TINYNET_DATA is not set")
+def test_search_on_real_cifar10_picks_the_default_lambda_and_reaches_50_percent(tmp_path):
+    """The whole coarse-to-fine search (13 runs of two cycles), then the final run.
+
+    It must choose the lambda the example uses by default, since its docstring says so."""
+    out, root = tmp_path / "out", os.environ["TINYNET_DATA"]
+    example = load_example()
+    argv = ["--data", root, "--out", str(out), "--quiet", "--no-download", "--search"]
+    assert example.main(argv) == 0
+    runs = check_outputs(out, root, 5000)
+    searched, final = runs[:-1], runs[-1]
+    assert [r["config"].split("-")[0] for r in searched] == ["coarse"] * 9 + ["fine"] * 4
+    best = max(searched, key=lambda r: r["val_accuracy"])
+    assert final["lam"] == best["lam"] == pytest.approx(example.DEFAULT_LAM, rel=1e-12)
+    assert (final["cycles"], final["n_epochs"]) == (3, 12)
+    assert final["test_accuracy"] >= 0.50
