@@ -73,6 +73,15 @@ def _check_size(layer: str, name: str, value) -> int:
     return int(value)
 
 
+def _check_rows(layer: str, x, features: int) -> None:
+    """Inputs of a layer on rows: an array of shape (N, features)."""
+    if getattr(x, "ndim", None) != 2 or x.shape[1] != features:
+        raise ValueError(
+            f"{layer}: expected input of shape (N, {features}), "
+            f"received {getattr(x, 'shape', type(x).__name__)}"
+        )
+
+
 class Dense(Layer):
     """Fully connected layer: ``y = x @ W + b``.
 
@@ -161,11 +170,7 @@ class Dense(Layer):
         return f"Dense({self.in_features} -> {self.out_features})"
 
     def forward(self, x):
-        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.in_features:
-            raise ValueError(
-                f"{self.name}: expected input of shape (N, {self.in_features}), "
-                f"received {getattr(x, 'shape', type(x).__name__)}"
-            )
+        _check_rows(self.name, x, self.in_features)
         self._x = x
         W = self.W.data
         if x.dtype == np.float64 and len(x) >= 500 and W.shape[0] >= 8 * W.shape[1]:
@@ -339,11 +344,7 @@ class BatchNorm(Layer):
         return f"BatchNorm({self.num_features})"
 
     def forward(self, x):
-        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.num_features:
-            raise ValueError(
-                f"{self.name}: expected input of shape (N, {self.num_features}), "
-                f"received {getattr(x, 'shape', type(x).__name__)}"
-            )
+        _check_rows(self.name, x, self.num_features)
         if self.training:
             n = len(x)
             if n < 2:
