@@ -138,15 +138,15 @@ class Dense(Layer):
         shape_w, shape_b = (self.in_features, self.out_features), (self.out_features,)
         # W is kept in Fortran order, the layout of its gradient (see backward): the
         # optimizer's and the regulariser's element-wise updates then run over one layout.
+        weight_init = XavierNormal() if weight_init is None else weight_init
+        bias_init = Zeros() if bias_init is None else bias_init
         w = np.asfortranarray(self._initial("weight_init", weight_init, shape_w, rng, dtype))
         self.W = Parameter(w, "W", regularizer=regularizer)
         self.b = Parameter(self._initial("bias_init", bias_init, shape_b, rng, dtype), "b")
         self._x: np.ndarray | None = None
 
     def _initial(self, what, init, shape, rng, dtype) -> np.ndarray:
-        """The array ``init(shape, rng, dtype)`` draws (the default initialiser if None)."""
-        if init is None:
-            init = XavierNormal() if what == "weight_init" else Zeros()
+        """The array ``init(shape, rng, dtype)`` draws, checked."""
         if not callable(init):
             raise TypeError(
                 f"{self.name}: expected {what} to be an initialiser such as Normal(0, 0.01), "

@@ -44,10 +44,17 @@ def check_labels(name: str, scores, y) -> np.ndarray:
             f"{name}: expected labels of shape ({n},) to match scores {scores.shape}, "
             f"received {y.shape}"
         )
-    if n and (y.min() < 0 or y.max() >= k):
-        bad = y[(y < 0) | (y >= k)][0]
-        raise ValueError(f"{name}: expected labels in [0, {k}), received {bad}")
+    check_label_range(name, y, k)
     return y
+
+
+def check_label_range(name: str, y: np.ndarray, n_classes: int) -> None:
+    """Labels must index the ``n_classes`` class scores: ``0 <= y < n_classes``."""
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):  # cheap on every training step
+        i = int(np.argmax((y < 0) | (y >= n_classes)))
+        raise ValueError(
+            f"{name}: expected labels in [0, {n_classes}), received {y[i]} (sample {i})"
+        )
 
 
 class SoftmaxCrossEntropy(Loss):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 
 from .callbacks import Callback, History
 from .layers import _check_size
-from .losses import Loss
+from .losses import Loss, check_label_range
 from .metrics import correct_count
 from .model import Sequential
 from .optimizers import Optimizer
@@ -49,15 +50,15 @@ def check_data(name: str, X, y) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def check_label_range(name: str, y: np.ndarray, n_classes: int) -> None:
-    """Labels must index the model's ``n_classes`` output scores: 0 <= y < n_classes."""
-    bad = (y < 0) | (y >= n_classes)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"{name}: expected labels in [0, {n_classes}) for the model's {n_classes} class "
-            f"scores, received {y[i]} (sample {i})"
-        )
+@contextmanager
+def _evaluation_mode(model: Sequential):
+    """The model in evaluation mode for the block, then back in the mode it had."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model._set_training(was_training)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -283,12 +284,8 @@ class Trainer:
         The number of classes is read from the scores of one sample, in evaluation mode (so a
         dropout layer draws nothing); a model whose output is not (N, K) is left to its loss.
         """
-        was_training = self.model.training
-        self.model.eval()
-        try:
+        with _evaluation_mode(self.model):
             scores = self.model.forward(X[:1])
-        finally:
-            self.model._set_training(was_training)
         if getattr(scores, "ndim", None) != 2:
             return
         check_label_range("Trainer.fit", y, scores.shape[1])
@@ -335,10 +332,8 @@ class Trainer:
         return self._evaluate(*check_data("Trainer.evaluate", X, y))
 
     def _evaluate(self, X, y) -> dict[str, float]:
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            total_loss, correct = 0.0, 0
+        total_loss, correct = 0.0, 0
+        with _evaluation_mode(self.model):
             for start in range(0, len(X), self.eval_batch_size):
                 xb, yb = (
                     X[start : start + self.eval_batch_size],
@@ -347,22 +342,16 @@ class Trainer:
                 scores = self.model.forward(xb)
                 total_loss += self.loss.forward(scores, yb) * len(yb)
                 correct += correct_count(scores, yb)
-        finally:
-            self.model._set_training(was_training)
         loss = total_loss / len(X)
         return {"loss": loss, "cost": loss + self.model.penalty(), "accuracy": correct / len(X)}
 
     def predict(self, X) -> np.ndarray:
         """Predicted class indices (N,), computed in chunks in evaluation mode."""
         X = check_inputs("Trainer.predict", X)
-        was_training = self.model.training
-        self.model.eval()
-        try:
+        with _evaluation_mode(self.model):
             return np.concatenate(
                 [
                     self.model.forward(X[s : s + self.eval_batch_size]).argmax(axis=1)
                     for s in range(0, len(X), self.eval_batch_size)
                 ]
             )
-        finally:
-            self.model._set_training(was_training)

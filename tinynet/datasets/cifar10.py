@@ -461,21 +461,23 @@ def load_cifar10(
     batches_dir = _batches_dir(root)
     missing = [name for name in needed if not (batches_dir / name).is_file()]
     if missing:
-        archive = batches_dir.parent / ARCHIVE_NAME
-        if not download and not (archive.is_file() and _md5_of(archive) == md5):
-            found = (
-                f" The archive at {archive} does not have md5 {md5}: replace it."
-                if archive.is_file()
-                else ""
-            )
-            raise FileNotFoundError(
-                f"CIFAR-10 not found: missing {', '.join(missing)} in {batches_dir}.{found} "
-                + _how_to_install(batches_dir)
-                + " Or let tinynet download it (download=True; in the examples, leave out "
-                "--no-download)."
-            )
-        # With download=False, only a verified archive already on disk is extracted.
-        batches_dir = download_cifar10(batches_dir, url=url, md5=md5, progress=progress)
+        if download:
+            batches_dir = download_cifar10(batches_dir, url=url, md5=md5, progress=progress)
+        else:  # no network: only a verified archive already on disk is extracted
+            archive = batches_dir.parent / ARCHIVE_NAME
+            if not (archive.is_file() and _md5_of(archive) == md5):
+                found = (
+                    f" The archive at {archive} does not have md5 {md5}: replace it."
+                    if archive.is_file()
+                    else ""
+                )
+                raise FileNotFoundError(
+                    f"CIFAR-10 not found: missing {', '.join(missing)} in {batches_dir}.{found} "
+                    + _how_to_install(batches_dir)
+                    + " Or let tinynet download it (download=True; in the examples, leave out "
+                    "--no-download)."
+                )
+            _extract(archive, batches_dir)
         missing = [name for name in needed if not (batches_dir / name).is_file()]
         if missing:
             raise DownloadError(
